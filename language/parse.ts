@@ -1,0 +1,43 @@
+// One file from text to syntax tree: tokens, nesting limit, grammar, tree.
+// Every stage reports into the same diagnostic list.
+import { EOF, type IRecognitionException } from "chevrotain";
+import { buildSyntaxTree } from "./build-syntax-tree.js";
+import { error, type Diagnostic } from "./diagnostics.js";
+import { tokenize } from "./lexer.js";
+import { limitNesting } from "./nesting.js";
+import { policyParser } from "./parser.js";
+import { span, type SourceFile } from "./source.js";
+import type { PolicyFile } from "./syntax-tree.js";
+
+export interface ParseResult {
+  readonly tree: PolicyFile;
+  readonly diagnostics: Diagnostic[];
+}
+
+export function parseFile(file: SourceFile): ParseResult {
+  const lexed = tokenize(file);
+  const nested = limitNesting(file, lexed.tokens);
+  const parser = policyParser();
+  parser.input = nested.tokens;
+  const cst = parser.policy();
+  const syntaxErrors = parser.errors.map((e) => syntaxDiagnostic(file, e));
+  const built = buildSyntaxTree(file, cst, lexed.comments, syntaxErrors.length > 0 || lexed.diagnostics.length > 0);
+  const diagnostics = [...lexed.diagnostics, ...nested.diagnostics, ...syntaxErrors, ...built.diagnostics];
+  return { tree: built.tree, diagnostics };
+}
+
+function syntaxDiagnostic(file: SourceFile, problem: IRecognitionException): Diagnostic {
+  const token = problem.token;
+  const atEnd = token.tokenType === EOF || Number.isNaN(token.startOffset);
+  const start = atEnd ? endOfText(file) : token.startOffset;
+  const end = atEnd ? start : token.startOffset + token.image.length;
+  const hints: string[] = [];
+  if (/found 'then'/.test(problem.message) && /expected a condition/.test(problem.message)) hints.push("remove 'if', or write a condition after it");
+  if (/expected 'then'/.test(problem.message)) hints.push("a rule reads: on EVENT [if CONDITION] then ACTION");
+  return error("E003", span(file, start, end), problem.message, { hints });
+}
+
+/** End of the last non-blank line, so "at end of file" points somewhere visible. */
+function endOfText(file: SourceFile): number {
+  return file.text.replace(/\s+$/, "").length;
+}
