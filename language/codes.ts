@@ -46,6 +46,7 @@ export const CODES = {
   E500: "two default schedulers",
   E501: "not a metric",
   E502: "condition not available in a scheduler",
+  E503: "scheduler without steps",
   // Warnings
   W600: "possible subflow storm",
   W601: "rule shadowed by an earlier one",

@@ -1,0 +1,116 @@
+// Pass: warnings about rules that are valid but likely wrong: a rule that can
+// re-trigger itself without pause (a subflow storm), a rule that can never fire
+// because an earlier one for the same event always matches first, and interfaces
+// nothing uses.
+import { warning } from "../diagnostics.js";
+import type { Action, Condition, Rule } from "../syntax-tree.js";
+import { IDENTIFIER_PATTERN } from "../vocabulary.js";
+import type { CheckContext } from "./context.js";
+
+export function lintRules(context: CheckContext): void {
+  const rules = context.files.flatMap((f) => f.statements.filter((s): s is Rule => s.kind === "Rule"));
+  for (const rule of rules) lintStorm(context, rule);
+  lintShadowing(context, rules);
+  lintUnused(context);
+}
+
+/** Which events an action makes the kernel send back. */
+function eventsCausedBy(action: Action): string[] {
+  if (action.kind === "Create") return ["subflow_established", "subflow_closed"];
+  if (action.kind === "Set") return ["subflow_priority"];
+  return [];
+}
+
+function lintStorm(context: CheckContext, rule: Rule): void {
+  for (const action of rule.actions) {
+    if (action.after || !eventsCausedBy(action).includes(rule.event.text)) continue;
+    if (rule.condition && hasSubflowGuard(rule.condition)) continue;
+    // The subflow the action produces: its interface and backup flag, where known.
+    const produced: Facts =
+      action.kind === "Create"
+        ? { iface: action.via?.text, backup: action.backup }
+        : action.kind === "Set"
+          ? { iface: action.iface.text, backup: action.value === "backup" }
+          : {};
+    if (rule.condition && evaluate(rule.condition, produced) === false) continue;
+    context.report(
+      warning("W600", action.span, `this '${action.kind.toLowerCase()}' can trigger '${rule.event.text}' again, and this rule again: a subflow storm`, {
+        hints: ["add a delay ('after 1s') or a guard ('if subflows < 4 and ...')"],
+      }),
+    );
+  }
+}
+
+/** A `subflows <`/`<=`/`==` test that must hold for the whole condition to hold. */
+function hasSubflowGuard(condition: Condition): boolean {
+  if (condition.kind === "And") return condition.operands.some(hasSubflowGuard);
+  if (condition.kind === "Or") return condition.operands.every(hasSubflowGuard);
+  return condition.kind === "Compare" && condition.subject.text === "subflows" && ["<", "<=", "=="].includes(condition.op);
+}
+
+interface Facts {
+  readonly iface?: string | undefined;
+  readonly backup?: boolean | undefined;
+}
+
+/** Three-valued evaluation: true, false, or undefined when the facts do not decide it. */
+function evaluate(condition: Condition, facts: Facts): boolean | undefined {
+  switch (condition.kind) {
+    case "And": {
+      const values = condition.operands.map((c) => evaluate(c, facts));
+      return values.includes(false) ? false : values.every((v) => v === true) ? true : undefined;
+    }
+    case "Or": {
+      const values = condition.operands.map((c) => evaluate(c, facts));
+      return values.includes(true) ? true : values.every((v) => v === false) ? false : undefined;
+    }
+    case "Not": {
+      const value = evaluate(condition.operand, facts);
+      return value === undefined ? undefined : !value;
+    }
+    case "Iface":
+      return facts.iface === undefined ? undefined : condition.names.some((n) => n.text === facts.iface);
+    case "Flag":
+      if (facts.backup === undefined) return undefined;
+      if (condition.name.text === "backup") return facts.backup;
+      if (condition.name.text === "active") return !facts.backup;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Rules are tried in order and the first match fires, so a later rule can be dead. */
+function lintShadowing(context: CheckContext, rules: Rule[]): void {
+  const earlier = new Map<string, Rule[]>();
+  for (const rule of rules) {
+    const trigger = `${rule.event.text} ${rule.iface?.text ?? ""}`;
+    const before = earlier.get(trigger) ?? [];
+    const key = conditionKey(rule.condition);
+    const shadow = before.find((r) => r.condition === undefined || conditionKey(r.condition) === key);
+    if (shadow) {
+      const how = shadow.condition === undefined ? "has no condition" : "has the same condition";
+      context.report(
+        warning("W601", rule.span, `this rule never fires: an earlier '${rule.event.text}' rule ${how} and matches first`, {
+          related: [{ span: shadow.span, message: "the earlier rule" }],
+          hints: ["merge the actions into the earlier rule, or make the conditions differ"],
+        }),
+      );
+    }
+    before.push(rule);
+    earlier.set(trigger, before);
+  }
+}
+
+/** Structure without positions: equal keys mean identical conditions. */
+function conditionKey(condition: Condition | undefined): string {
+  return JSON.stringify(condition ?? null, (key, value: unknown) => (key === "span" || key === "explicitOp" ? undefined : value));
+}
+
+function lintUnused(context: CheckContext): void {
+  for (const [name, declaration] of context.symbols.interfaces) {
+    if (!context.symbols.usedInterfaces.has(name) && IDENTIFIER_PATTERN.test(name)) {
+      context.report(warning("W602", declaration.name.span, `interface '${name}' is declared but never used`, { hints: ["use it in an endpoint, rule or scheduler, or remove it"] }));
+    }
+  }
+}

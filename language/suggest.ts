@@ -1,0 +1,23 @@
+// "Did you mean": the closest known word within a small edit distance.
+import { distance } from "fastest-levenshtein";
+
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  const lower = word.toLowerCase();
+  for (const candidate of candidates) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  // Allow about one typo per three letters, and never a completely different word.
+  const allowed = Math.max(1, Math.floor(word.length / 3));
+  return bestDistance <= allowed && bestDistance < word.length ? best : undefined;
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string[] {
+  const match = closest(word, candidates);
+  return match ? [`did you mean '${match}'?`] : [];
+}

@@ -1,0 +1,28 @@
+// `mptcp-policy check [--format text|json] PATH...`: exit 0 without errors (warnings
+// allowed), 1 with errors; usage and I/O problems are exit 2, raised as errors.
+import { compilePolicy } from "../../compiler/pipeline.js";
+import { render, toJson, type Diagnostic } from "../../language/diagnostics.js";
+import { findPolicies, readPolicyFile } from "./load-policies.js";
+import { plural, styleFor, writeErr, writeOut } from "./output.js";
+
+export interface CheckOptions {
+  readonly format: "text" | "json";
+  readonly paths: readonly string[];
+}
+
+export function runCheck(options: CheckOptions): number {
+  const groups = findPolicies(options.paths);
+  // Read everything first: an unreadable file is exit 2 before any output.
+  const sources = groups.map((group) => group.files.map(readPolicyFile));
+  const diagnostics: Diagnostic[] = sources.flatMap((files) => [...compilePolicy(files).diagnostics]);
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  if (options.format === "json") {
+    writeOut(JSON.stringify(diagnostics.map(toJson), null, 2));
+  } else if (diagnostics.length > 0) {
+    const style = styleFor(process.stdout);
+    writeOut(diagnostics.map((d) => render(d, style)).join("\n\n"));
+    const fileCount = sources.reduce((n, files) => n + files.length, 0);
+    writeErr(`${plural(errors, "error")}, ${plural(diagnostics.length - errors, "warning")} in ${plural(fileCount, "file")}`);
+  }
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the main job on a bundled example: check a policy,
+# show what a mistake looks like, and check that every example is formatted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+example=examples/laptop-wifi-lte
+echo "== mptcp-policy check $example"
+bin/mptcp-policy check "$example" && echo "ok: no errors"
+echo
+echo "== a policy with mistakes (test/fixtures/broken.policy)"
+bin/mptcp-policy check test/fixtures/broken.policy || true
+echo
+echo "== mptcp-policy check examples/ && mptcp-policy fmt --check examples/"
+bin/mptcp-policy check examples/ && bin/mptcp-policy fmt --check examples/ && echo "ok: every example is clean and formatted"
