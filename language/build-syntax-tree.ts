@@ -3,6 +3,7 @@
 // reported, and checking a guessed statement would only add noise.
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
+import { TerminatedString } from "./tokens.js";
 import { span, type SourceFile, type Span } from "./source.js";
 import type {
   Action,
@@ -119,8 +120,15 @@ class TreeBuilder {
   }
 
   private string(t: IToken): StringLiteral {
-    const terminated = t.image.length >= 2 && t.image.endsWith('"') && !t.image.endsWith('\\"');
+    const terminated = t.tokenType === TerminatedString;
     const body = terminated ? t.image.slice(1, -1) : t.image.slice(1);
+    // Only \" and \\ are escapes: anything else would silently change the text.
+    for (const match of body.matchAll(/\\(.)/g)) {
+      if (match[1] !== '"' && match[1] !== "\\") {
+        const at = t.startOffset + 1 + (match.index ?? 0);
+        this.diagnostics.push(error("E211", span(this.file, at, at + 2), `unknown escape '\\${match[1]}' in a string`, { hints: ['only \\" and \\\\ are escapes'] }));
+      }
+    }
     return { kind: "String", value: body.replace(/\\(.)/g, "$1"), terminated, span: this.tokenSpan(t) };
   }
 

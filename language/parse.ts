@@ -1,6 +1,6 @@
 // One file from text to syntax tree: tokens, nesting limit, grammar, tree.
 // Every stage reports into the same diagnostic list.
-import { EOF, type IRecognitionException } from "chevrotain";
+import { EOF, type IRecognitionException, type IToken } from "chevrotain";
 import { buildSyntaxTree } from "./build-syntax-tree.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { tokenize } from "./lexer.js";
@@ -28,13 +28,22 @@ export function parseFile(file: SourceFile): ParseResult {
 
 function syntaxDiagnostic(file: SourceFile, problem: IRecognitionException): Diagnostic {
   const token = problem.token;
+  const previous = (problem as { previousToken?: IToken }).previousToken;
   const atEnd = token.tokenType === EOF || Number.isNaN(token.startOffset);
-  const start = atEnd ? endOfText(file) : token.startOffset;
-  const end = atEnd ? start : token.startOffset + token.image.length;
+  let start = atEnd ? endOfText(file) : token.startOffset;
+  let end = atEnd ? start : token.startOffset + token.image.length;
+  let message = problem.message;
+  // A statement left unfinished at the end of a line is reported there, not at
+  // whatever starts the next line.
+  if (!atEnd && previous && !Number.isNaN(previous.startOffset) && file.text.slice(previous.startOffset, token.startOffset).includes("\n")) {
+    start = previous.startOffset + previous.image.length;
+    end = start;
+    message = message.replace(/ but found .*$/, ` after '${previous.image}'`);
+  }
   const hints: string[] = [];
   if (/found 'then'/.test(problem.message) && /expected a condition/.test(problem.message)) hints.push("remove 'if', or write a condition after it");
   if (/expected 'then'/.test(problem.message)) hints.push("a rule reads: on EVENT [if CONDITION] then ACTION");
-  return error("E003", span(file, start, end), problem.message, { hints });
+  return error("E003", span(file, start, end), message, { hints });
 }
 
 /** End of the last non-blank line, so "at end of file" points somewhere visible. */
