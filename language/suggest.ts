@@ -21,3 +21,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string[]
   const match = closest(word, candidates);
   return match ? [`did you mean '${match}'?`] : [];
 }
+
+/** The suggestion if there is one, else the general advice. */
+export function orElse(suggestion: string[], advice: string): string[] {
+  return suggestion.length > 0 ? suggestion : [advice];
+}

@@ -1,7 +1,7 @@
 // Checking one condition where it stands: each predicate must be something the place
 // can test (an event's facts, a scheduler's connection or subflow), with valid values.
 import { error } from "../diagnostics.js";
-import { didYouMean } from "../suggest.js";
+import { didYouMean, orElse } from "../suggest.js";
 import type { Condition, Predicate } from "../syntax-tree.js";
 import { walk } from "../visitor.js";
 import { ERRNO_NAMES, EVENTS, FAMILIES, METRIC_BY_NAME, METRICS, SIDES, type ConditionKey } from "../vocabulary.js";
@@ -118,7 +118,7 @@ function checkValues(context: CheckContext, predicate: Predicate): void {
     case "Error":
       if (predicate.value.kind === "Name") {
         if (!ERRNO_NAMES.has(predicate.value.text)) {
-          report(error("E203", predicate.value.span, `unknown error '${predicate.value.text}'`, { hints: [...didYouMean(predicate.value.text, ERRNO_NAMES.keys()), "use a name such as timeout, reset, refused, unreachable, or an errno number"] }));
+          report(error("E203", predicate.value.span, `unknown error '${predicate.value.text}'`, { hints: orElse(didYouMean(predicate.value.text, ERRNO_NAMES.keys()), "use a name such as timeout, reset, refused, unreachable, or an errno number") }));
         }
       } else checkInteger(predicate.value, "an errno number", 1, 4095, report);
       return;

@@ -1,7 +1,7 @@
 // Pass: `limits` and `endpoint` lines, the in-kernel path manager's configuration.
 // What the kernel would refuse is refused here, before anything touches it.
 import { error, warning } from "../diagnostics.js";
-import { didYouMean } from "../suggest.js";
+import { didYouMean, orElse } from "../suggest.js";
 import type { EndpointDecl, LimitEntry } from "../syntax-tree.js";
 import { ENDPOINT_FLAGS, KERNEL_LIMIT_MAX, LIMIT_NAMES } from "../vocabulary.js";
 import type { CheckContext } from "./context.js";
@@ -22,7 +22,7 @@ export function checkKernelDeclarations(context: CheckContext): void {
 function checkLimit(context: CheckContext, entry: LimitEntry, seen: Map<string, LimitEntry>): void {
   const known = LIMIT_NAMES.find((l) => l.name === entry.name.text);
   if (!known) {
-    context.report(error("E403", entry.name.span, `unknown limit '${entry.name.text}'`, { hints: [...didYouMean(entry.name.text, LIMIT_NAMES.map((l) => l.name)), "limits: subflows, add_addr_accepted"] }));
+    context.report(error("E403", entry.name.span, `unknown limit '${entry.name.text}'`, { hints: orElse(didYouMean(entry.name.text, LIMIT_NAMES.map((l) => l.name)), "limits: subflows, add_addr_accepted") }));
     return;
   }
   checkInteger(entry.value, `limit '${known.name}'`, 0, KERNEL_LIMIT_MAX, context.report);
@@ -46,7 +46,7 @@ function checkEndpoint(context: CheckContext, endpoint: EndpointDecl, seen: Map<
   const flags = new Set<string>();
   for (const flag of endpoint.flags) {
     if (!ENDPOINT_FLAGS.some((f) => f.name === flag.text)) {
-      context.report(error("E400", flag.span, `unknown endpoint flag '${flag.text}'`, { hints: [...didYouMean(flag.text, ENDPOINT_FLAGS.map((f) => f.name)), "flags: signal subflow backup fullmesh laminar"] }));
+      context.report(error("E400", flag.span, `unknown endpoint flag '${flag.text}'`, { hints: orElse(didYouMean(flag.text, ENDPOINT_FLAGS.map((f) => f.name)), "flags: signal subflow backup fullmesh laminar") }));
     } else if (flags.has(flag.text)) {
       context.report(warning("W603", flag.span, `flag '${flag.text}' is given twice`, { hints: ["remove the repeat"] }));
     }

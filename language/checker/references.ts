@@ -1,7 +1,7 @@
 // Resolving interface names: every use goes through here, so "undeclared" and
 // "unused" agree about what was referenced.
 import { error } from "../diagnostics.js";
-import { didYouMean } from "../suggest.js";
+import { didYouMean, orElse } from "../suggest.js";
 import type { Name } from "../syntax-tree.js";
 import type { CheckContext } from "./context.js";
 
@@ -13,7 +13,7 @@ export function resolveInterface(context: CheckContext, name: Name): boolean {
   }
   context.report(
     error("E100", name.span, `interface '${name.text}' is not declared`, {
-      hints: [...didYouMean(name.text, interfaces.keys()), `declare it: interface ${name.text} = "KERNEL_NAME"`],
+      hints: orElse(didYouMean(name.text, interfaces.keys()), `declare it: interface ${name.text} = "KERNEL_NAME"`),
     }),
   );
   return false;

@@ -1,7 +1,7 @@
 // Pass: path-manager rules. The event must exist, its condition may only test what
 // the event carries, and each action must make sense on that event.
 import { error, type Diagnostic } from "../diagnostics.js";
-import { didYouMean } from "../suggest.js";
+import { didYouMean, orElse } from "../suggest.js";
 import type { Action, AddressLiteral, Name, Rule } from "../syntax-tree.js";
 import { EVENT_BY_NAME, EVENTS, type EventInfo } from "../vocabulary.js";
 import { checkCondition } from "./conditions.js";
@@ -25,7 +25,7 @@ function checkRule(context: CheckContext, rule: Rule): void {
   if (!event) {
     context.report(
       error("E200", rule.event.span, `unknown event '${rule.event.text}'`, {
-        hints: [...didYouMean(rule.event.text, EVENTS.map((e) => e.name)), "events: " + EVENTS.map((e) => e.name).join(" ")],
+        hints: orElse(didYouMean(rule.event.text, EVENTS.map((e) => e.name)), `events: ${EVENTS.map((e) => e.name).join(" ")}`),
       }),
     );
   }
