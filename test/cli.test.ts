@@ -146,6 +146,29 @@ describe("fmt", () => {
   });
 });
 
+describe("compile", () => {
+  it("prints the checked model as JSON, with base units and source positions", () => {
+    const path = write("model.policy", `${GOOD}scheduler s { use where rtt < 150ms }\non subflow_closed if iface wifi then create via lte after 2s\n`);
+    const result = runCli(["compile", "--emit", "model", path]);
+    expect(result.status).toBe(0);
+    const model = JSON.parse(result.stdout);
+    expect(model.schedulers[0].steps[0]).toMatchObject({ mode: "use", where: { op: "metric", metric: "rtt", cmp: "<", value: 150000 }, order: { direction: "lowest", metric: "rtt" } });
+    expect(model.rules[1]).toMatchObject({ event: "subflow_closed", actions: [{ op: "create", via: "lte", to: "remote", afterUs: 2000000, at: { file: path, line: 6 } }] });
+  });
+
+  it("refuses a policy with errors: diagnostics on stderr, exit 1, nothing on stdout", () => {
+    const result = runCli(["compile", "--emit", "model", write("bad-compile.policy", BAD)]);
+    expect(result).toMatchObject({ status: 1, stdout: "" });
+    expect(result.stderr).toContain("error[E100]");
+  });
+
+  it("writes into -o DIR", () => {
+    const out = join(dir, "out");
+    expect(runCli(["compile", "--emit", "model", "-o", out, write("model2.policy", GOOD)]).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "model.json"), "utf8")).interfaces).toHaveLength(2);
+  });
+});
+
 describe("help and version", () => {
   it("prints usage for --help and each command's --help, and the version", () => {
     expect(runCli(["--help"])).toMatchObject({ status: 0, stdout: expect.stringContaining("Commands:") });

@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
 import { runCheck } from "./check-command.js";
+import { runCompile } from "./compile-command.js";
 import { InputError, UsageError } from "./errors.js";
 import { runFmt } from "./fmt-command.js";
 import { writeErr, writeOut } from "./output.js";
@@ -49,6 +50,24 @@ syntax errors, 2 usage or I/O error.`,
     options: { check: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
     run(values, positionals) {
       return runFmt({ check: values["check"] === true, paths: requirePaths(positionals, "fmt") });
+    },
+  },
+  compile: {
+    summary: "compile a policy with one back end (--emit model)",
+    usage: `Usage: mptcp-policy compile --emit KIND [-o DIR] PATH
+
+Checks one policy (a file or a policy directory) and runs a back end on it. With
+errors, prints them and exits 1 without output.
+
+Options:
+  --emit KIND     model: the checked policy model as JSON
+  -o, --output DIR  write the output files into DIR instead of printing them
+  -h, --help      show this help`,
+    options: { emit: { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    run(values, positionals) {
+      if (typeof values["emit"] !== "string") throw new UsageError("compile needs --emit KIND (try 'mptcp-policy compile --help')");
+      const output = values["output"];
+      return runCompile({ emit: values["emit"], paths: requirePaths(positionals, "compile"), outDir: typeof output === "string" ? output : undefined });
     },
   },
 };

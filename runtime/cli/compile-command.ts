@@ -1,0 +1,58 @@
+// `mptcp-policy compile --emit KIND PATH [-o DIR]`: run a back end on a checked policy.
+// Each back end is a pure function of the policy model (compiler/); this command
+// only loads the policy, refuses one with errors, and writes the result.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { compilePolicy } from "../../compiler/pipeline.js";
+import type { PolicyModel } from "../../compiler/model.js";
+import { render } from "../../language/diagnostics.js";
+import { UsageError } from "./errors.js";
+import { findPolicies, readPolicyFile } from "./load-policies.js";
+import { styleFor, writeErr, writeOut } from "./output.js";
+
+/** What a back end produces: named files (written with -o, else printed in order). */
+export interface Emitted {
+  readonly files: readonly { readonly name: string; readonly text: string }[];
+}
+
+export type Emitter = (model: PolicyModel) => Emitted;
+
+/** Back ends by --emit name; each issue's back end registers here. */
+export const EMITTERS: Record<string, Emitter> = {
+  model: (model) => ({ files: [{ name: "model.json", text: `${JSON.stringify(model, null, 2)}\n` }] }),
+};
+
+export interface CompileOptions {
+  readonly emit: string;
+  readonly paths: readonly string[];
+  readonly outDir: string | undefined;
+}
+
+/** Load exactly one policy and return its model, or print its diagnostics and return undefined. */
+export function loadModel(paths: readonly string[]): PolicyModel | undefined {
+  const groups = findPolicies(paths);
+  if (groups.length !== 1) throw new UsageError(`expected one policy, found ${groups.length} (give one file or one policy directory)`);
+  const result = compilePolicy((groups[0]?.files ?? []).map(readPolicyFile));
+  const style = styleFor(process.stderr);
+  if (result.diagnostics.length > 0) writeErr(result.diagnostics.map((d) => render(d, style)).join("\n\n"));
+  return result.model;
+}
+
+export function runCompile(options: CompileOptions): number {
+  const emitter = EMITTERS[options.emit];
+  if (!emitter) throw new UsageError(`--emit must be one of: ${Object.keys(EMITTERS).join(", ")}`);
+  const model = loadModel(options.paths);
+  if (!model) return 1;
+  const emitted = emitter(model);
+  if (options.outDir === undefined) {
+    for (const file of emitted.files) writeOut(file.text);
+    return 0;
+  }
+  mkdirSync(options.outDir, { recursive: true });
+  for (const file of emitted.files) {
+    const path = join(options.outDir, file.name);
+    writeFileSync(path, file.text);
+    writeErr(`wrote ${path}`);
+  }
+  return 0;
+}
