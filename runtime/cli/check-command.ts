@@ -1,5 +1,6 @@
 // `mptcp-policy check [--format text|json] PATH...`: exit 0 without errors (warnings
 // allowed), 1 with errors; usage and I/O problems are exit 2, raised as errors.
+import { formatOption, requirePaths, type Command } from "./command.js";
 import { compilePolicy } from "../../compiler/pipeline.js";
 import { render, toJson, type Diagnostic } from "../../language/diagnostics.js";
 import { findPolicies, readPolicyFile } from "./load-policies.js";
@@ -26,3 +27,23 @@ export function runCheck(options: CheckOptions): number {
   }
   return errors > 0 ? 1 : 0;
 }
+
+export const checkCommand: Command = {
+  name: "check",
+  summary: "check policy files and report every mistake",
+  usage: `Usage: mptcp-policy check [--format text|json] PATH...
+
+Checks policy files without touching the kernel, like 'nft -c'. PATH is a policy
+file, or a directory whose *.policy files form one policy (a directory without
+any checks each subdirectory that has them).
+
+Options:
+--format text|json   text (default) or one JSON array of diagnostics on stdout
+-h, --help           show this help
+
+Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.`,
+  options: { format: { type: "string", default: "text" }, help: { type: "boolean", short: "h" } },
+  run(values, positionals) {
+    return runCheck({ format: formatOption(values["format"]), paths: requirePaths(positionals, "check") });
+  },
+};

@@ -1,6 +1,7 @@
 // `mptcp-policy compile --emit KIND PATH [-o DIR]`: run a back end on a checked policy.
 // Each back end is a pure function of the policy model (compiler/); this command
 // only loads the policy, refuses one with errors, and writes the result.
+import { formatOption, requirePaths, type Command } from "./command.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compilePolicy } from "../../compiler/pipeline.js";
@@ -56,3 +57,23 @@ export function runCompile(options: CompileOptions): number {
   }
   return 0;
 }
+
+export const compileCommand: Command = {
+  name: "compile",
+  summary: "compile a policy with one back end (--emit model)",
+  usage: `Usage: mptcp-policy compile --emit KIND [-o DIR] PATH
+
+Checks one policy (a file or a policy directory) and runs a back end on it. With
+errors, prints them and exits 1 without output.
+
+Options:
+--emit KIND     model: the checked policy model as JSON
+-o, --output DIR  write the output files into DIR instead of printing them
+-h, --help      show this help`,
+  options: { emit: { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+  run(values, positionals) {
+    if (typeof values["emit"] !== "string") throw new UsageError("compile needs --emit KIND (try 'mptcp-policy compile --help')");
+    const output = values["output"];
+    return runCompile({ emit: values["emit"], paths: requirePaths(positionals, "compile"), outDir: typeof output === "string" ? output : undefined });
+  },
+};

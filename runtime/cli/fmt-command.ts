@@ -1,5 +1,6 @@
 // `mptcp-policy fmt [--check] PATH...`: rewrite files in the canonical layout. A file
 // with syntax errors is refused and left untouched; writes are atomic (temp + rename).
+import { formatOption, requirePaths, type Command } from "./command.js";
 import { renameSync, statSync, writeFileSync, chmodSync, unlinkSync } from "node:fs";
 import { hasErrors, render } from "../../language/diagnostics.js";
 import { formatFile } from "../../language/formatter.js";
@@ -21,7 +22,12 @@ export function runFmt(options: FmtOptions): number {
     const parsed = parseFile(sourceFile(source.name, source.text));
     if (hasErrors(parsed.diagnostics)) {
       const style = styleFor(process.stderr);
-      writeErr(parsed.diagnostics.filter((d) => d.severity === "error").map((d) => render(d, style)).join("\n\n"));
+      writeErr(
+        parsed.diagnostics
+          .filter((d) => d.severity === "error")
+          .map((d) => render(d, style))
+          .join("\n\n"),
+      );
       writeErr(`${source.name}: not formatted: fix the syntax errors first`);
       status = 1;
       continue;
@@ -54,3 +60,23 @@ function writeAtomically(path: string, text: string): void {
     throw cause;
   }
 }
+
+export const fmtCommand: Command = {
+  name: "fmt",
+  summary: "rewrite policy files in the canonical layout",
+  usage: `Usage: mptcp-policy fmt [--check] PATH...
+
+Rewrites policy files in place in the canonical layout, keeping comments. A file
+with syntax errors is left untouched.
+
+Options:
+--check      change nothing; exit 1 if a file is not formatted
+-h, --help   show this help
+
+Exit status: 0 done (or already formatted), 1 a file is not formatted or has
+syntax errors, 2 usage or I/O error.`,
+  options: { check: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+  run(values, positionals) {
+    return runFmt({ check: values["check"] === true, paths: requirePaths(positionals, "fmt") });
+  },
+};

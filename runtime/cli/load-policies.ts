@@ -30,7 +30,9 @@ export function findPolicies(paths: readonly string[]): PolicyGroup[] {
 
 function directoryPolicies(dir: string): PolicyGroup[] {
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
-  const files = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith(".policy") && !e.name.startsWith(".")).map((e) => join(dir, e.name));
+  const files = entries
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith(".policy") && !e.name.startsWith("."))
+    .map((e) => join(dir, e.name));
   if (files.length > 0) return [{ origin: dir, files }];
   return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).flatMap((e) => directoryPolicies(join(dir, e.name)));
 }
