@@ -38,8 +38,8 @@ file, or a directory whose *.policy files form one policy (a directory without
 any checks each subdirectory that has them).
 
 Options:
---format text|json   text (default) or one JSON array of diagnostics on stdout
--h, --help           show this help
+  --format text|json   text (default) or one JSON array of diagnostics on stdout
+  -h, --help           show this help
 
 Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.`,
   options: { format: { type: "string", default: "text" }, help: { type: "boolean", short: "h" } },

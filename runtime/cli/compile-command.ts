@@ -67,9 +67,9 @@ Checks one policy (a file or a policy directory) and runs a back end on it. With
 errors, prints them and exits 1 without output.
 
 Options:
---emit KIND     model: the checked policy model as JSON
--o, --output DIR  write the output files into DIR instead of printing them
--h, --help      show this help`,
+  --emit KIND     model: the checked policy model as JSON
+  -o, --output DIR  write the output files into DIR instead of printing them
+  -h, --help      show this help`,
   options: { emit: { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
   run(values, positionals) {
     if (typeof values["emit"] !== "string") throw new UsageError("compile needs --emit KIND (try 'mptcp-policy compile --help')");

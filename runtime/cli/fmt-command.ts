@@ -70,8 +70,8 @@ Rewrites policy files in place in the canonical layout, keeping comments. A file
 with syntax errors is left untouched.
 
 Options:
---check      change nothing; exit 1 if a file is not formatted
--h, --help   show this help
+  --check      change nothing; exit 1 if a file is not formatted
+  -h, --help   show this help
 
 Exit status: 0 done (or already formatted), 1 a file is not formatted or has
 syntax errors, 2 usage or I/O error.`,
