@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compilePolicy } from "../../compiler/pipeline.js";
 import type { PolicyModel } from "../../compiler/model.js";
+import { planPolicy } from "../../compiler/plan.js";
 import { render } from "../../language/diagnostics.js";
 import { UsageError } from "./errors.js";
 import { findPolicies, readPolicyFile } from "./load-policies.js";
@@ -21,6 +22,7 @@ export type Emitter = (model: PolicyModel) => Emitted;
 /** Back ends by --emit name; each issue's back end registers here. */
 export const EMITTERS: Record<string, Emitter> = {
   model: (model) => ({ files: [{ name: "model.json", text: `${JSON.stringify(model, null, 2)}\n` }] }),
+  plan: (model) => ({ files: [{ name: "plan.json", text: `${JSON.stringify(planPolicy(model), null, 2)}\n` }] }),
 };
 
 export interface CompileOptions {
@@ -60,14 +62,16 @@ export function runCompile(options: CompileOptions): number {
 
 export const compileCommand: Command = {
   name: "compile",
-  summary: "compile a policy with one back end (--emit model)",
+  summary: "compile a policy with one back end (--emit plan|model)",
   usage: `Usage: mptcp-policy compile --emit KIND [-o DIR] PATH
 
 Checks one policy (a file or a policy directory) and runs a back end on it. With
 errors, prints them and exits 1 without output.
 
 Options:
-  --emit KIND     model: the checked policy model as JSON
+  --emit KIND     plan: the path-manager plan as JSON (strategy, reasons, limits,
+                  endpoints, rules with their Netlink commands)
+                  model: the checked policy model as JSON
   -o, --output DIR  write the output files into DIR instead of printing them
   -h, --help      show this help`,
   options: { emit: { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },

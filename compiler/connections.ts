@@ -1,0 +1,121 @@
+// Per-connection state built from events, shared by the daemon and the simulator:
+// addresses, side, subflows and the addresses the peer announced. Dropped on `closed`.
+import type { PolicyEvent } from "./events.js";
+
+export interface SubflowState {
+  readonly family?: "ipv4" | "ipv6";
+  readonly saddr?: string;
+  readonly daddr?: string;
+  readonly sport?: number;
+  readonly dport?: number;
+  readonly locid?: number;
+  readonly remid?: number;
+  readonly ifindex?: number;
+  readonly ifname?: string;
+  backup: boolean;
+}
+
+export interface AnnouncedAddress {
+  readonly remid: number;
+  readonly address?: string;
+  readonly port?: number;
+}
+
+export interface ConnectionState {
+  readonly token: string;
+  family?: "ipv4" | "ipv6";
+  saddr?: string;
+  daddr?: string;
+  sport?: number;
+  dport?: number;
+  serverSide: boolean;
+  established: boolean;
+  /** Open subflows, the initial one included. */
+  readonly subflows: SubflowState[];
+  readonly announced: AnnouncedAddress[];
+}
+
+export class ConnectionTable {
+  readonly connections = new Map<string, ConnectionState>();
+
+  /**
+   * Update the table with one event and return the connection as the rules should
+   * see it: after the event, or as it was just before a `closed`.
+   */
+  apply(event: PolicyEvent): ConnectionState | undefined {
+    const token = event.token;
+    if (token === undefined) return undefined;
+    let connection = this.connections.get(token);
+    if (event.event === "closed") {
+      this.connections.delete(token);
+      return connection;
+    }
+    if (!connection) {
+      connection = { token, serverSide: false, established: false, subflows: [], announced: [] };
+      this.connections.set(token, connection);
+    }
+    switch (event.event) {
+      case "created":
+      case "established":
+        fillConnection(connection, event);
+        if (event.event === "established") connection.established = true;
+        if (event.saddr !== undefined && !findSubflow(connection, event)) connection.subflows.push(subflowOf(event));
+        break;
+      case "subflow_established":
+        if (!findSubflow(connection, event)) connection.subflows.push(subflowOf(event));
+        break;
+      case "subflow_closed": {
+        const index = connection.subflows.findIndex((s) => sameSubflow(s, event));
+        if (index >= 0) connection.subflows.splice(index, 1);
+        break;
+      }
+      case "subflow_priority": {
+        const subflow = findSubflow(connection, event);
+        if (subflow) subflow.backup = event.backup === true;
+        break;
+      }
+      case "announced":
+        if (event.remid !== undefined) {
+          removeAnnounced(connection, event.remid);
+          connection.announced.push({ remid: event.remid, ...(event.daddr !== undefined ? { address: event.daddr } : {}), ...(event.dport !== undefined ? { port: event.dport } : {}) });
+        }
+        break;
+      case "removed":
+        if (event.remid !== undefined) {
+          const announced = connection.announced.find((a) => a.remid === event.remid);
+          removeAnnounced(connection, event.remid);
+          // The rules of `removed` test the withdrawn address; hand it back as it was.
+          return announced ? { ...connection, daddr: announced.address ?? connection.daddr } : connection;
+        }
+        break;
+    }
+    return connection;
+  }
+}
+
+function fillConnection(connection: ConnectionState, event: PolicyEvent): void {
+  connection.family = event.family ?? connection.family;
+  connection.saddr = event.saddr ?? connection.saddr;
+  connection.daddr = event.daddr ?? connection.daddr;
+  connection.sport = event.sport ?? connection.sport;
+  connection.dport = event.dport ?? connection.dport;
+  if (event.server_side !== undefined) connection.serverSide = event.server_side;
+}
+
+function subflowOf(event: PolicyEvent): SubflowState {
+  const { family, saddr, daddr, sport, dport, locid, remid, ifindex, ifname } = event;
+  return { family, saddr, daddr, sport, dport, locid, remid, ifindex, ifname, backup: event.backup === true } as SubflowState;
+}
+
+function sameSubflow(subflow: SubflowState, event: PolicyEvent): boolean {
+  return subflow.saddr === event.saddr && subflow.daddr === event.daddr && subflow.sport === event.sport && subflow.dport === event.dport;
+}
+
+function findSubflow(connection: ConnectionState, event: PolicyEvent): SubflowState | undefined {
+  return connection.subflows.find((s) => sameSubflow(s, event));
+}
+
+function removeAnnounced(connection: ConnectionState, remid: number): void {
+  const index = connection.announced.findIndex((a) => a.remid === remid);
+  if (index >= 0) connection.announced.splice(index, 1);
+}

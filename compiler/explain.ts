@@ -1,0 +1,97 @@
+// The plan in words, rule by rule, for `mptcp-policy explain` and the playground.
+// A pure function of the model and its plan.
+import type { ActionModel, ConditionModel, PolicyModel } from "./model.js";
+import { planPolicy, type Plan } from "./plan.js";
+
+export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)): string {
+  const lines: string[] = [];
+  lines.push(
+    plan.strategy === "kernel"
+      ? "Path manager: the in-kernel path manager (net.mptcp.path_manager = kernel)."
+      : "Path manager: the userspace path manager (net.mptcp.path_manager = userspace); the daemon decides for every connection.",
+  );
+  for (const reason of plan.reasons) lines.push(`  because ${reason}`);
+  const limits = [plan.limits.subflows !== undefined ? `at most ${plan.limits.subflows} extra subflows` : "", plan.limits.add_addr_accepted !== undefined ? `at most ${plan.limits.add_addr_accepted} accepted announcements` : ""].filter(Boolean);
+  if (limits.length > 0) lines.push(`Limits: ${limits.join(", ")} per connection, enforced by the ${plan.limits.enforced_by}.`);
+  for (const endpoint of plan.endpoints) {
+    const what = endpoint.iface !== undefined ? `every address of ${endpoint.iface}` : endpoint.address;
+    const flags = endpoint.flags.length > 0 ? endpoint.flags.join(", ") : "no flags";
+    lines.push(`${endpoint.at.file}:${endpoint.at.line}: endpoint ${what} (${flags}${endpoint.port !== undefined ? `, port ${endpoint.port}` : ""}), carried out by the ${endpoint.carried_out_by}.`);
+  }
+  if (model.rules.length > 0) lines.push("Rules (for each event the first matching rule fires):");
+  for (const rule of model.rules) {
+    const trigger = `on ${rule.event}${rule.iface !== undefined ? ` of ${rule.iface}` : ""}`;
+    const condition = rule.condition ? `, if ${describeCondition(rule.condition)}` : "";
+    lines.push(`${rule.at.file}:${rule.at.line}: ${trigger}${condition}:`);
+    for (const action of rule.actions) lines.push(`  - ${describeAction(action)}${action.afterUs > 0 ? `, after ${formatDelay(action.afterUs)}` : ""}`);
+  }
+  for (const scheduler of model.schedulers) {
+    lines.push(`${scheduler.at.file}:${scheduler.at.line}: scheduler ${scheduler.name} serves ${scheduler.selector ? `connections where ${describeCondition(scheduler.selector)}` : "every other connection"}.`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function describeCondition(c: ConditionModel): string {
+  switch (c.op) {
+    case "and":
+      return c.operands.map((o) => wrap(o, "or")).join(" and ");
+    case "or":
+      return c.operands.map((o) => wrap(o, "and")).join(" or ");
+    case "not":
+      return `not (${describeCondition(c.operand)})`;
+    case "iface":
+      return c.names.length === 1 ? `the interface is ${c.names[0]}` : `the interface is one of ${c.names.join(", ")}`;
+    case "address":
+      return `the ${c.side} address is in ${c.prefixes.map((p) => `${p.address}/${p.prefixLength}`).join(" or ")}`;
+    case "port":
+      return `the ${c.side} port ${words(c.cmp)} ${c.value}`;
+    case "family":
+      return `the family is ${c.value === "ipv4" ? "IPv4" : "IPv6"}`;
+    case "side":
+      return c.value === "server" ? "the peer opened the connection" : "this host opened the connection";
+    case "backup":
+      return "the subflow is a backup";
+    case "active":
+      return "the subflow is not a backup";
+    case "stale":
+      return "the subflow is stale";
+    case "error":
+      return `the subflow closed with ${c.name ?? "errno"} (${c.errno})`;
+    case "subflows":
+      return `the connection has ${words(c.cmp)} ${c.value} subflows`;
+    case "metric":
+      return `${c.metric} ${words(c.cmp)} ${c.value}`;
+  }
+}
+
+function wrap(c: ConditionModel, lower: "and" | "or"): string {
+  return c.op === lower ? `(${describeCondition(c)})` : describeCondition(c);
+}
+
+function words(cmp: string): string {
+  return { "<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not" }[cmp] ?? cmp;
+}
+
+function describeAction(a: ActionModel): string {
+  switch (a.op) {
+    case "create": {
+      const from = a.via !== undefined ? ` from ${a.via}` : a.from !== undefined ? ` from ${a.from.address}` : "";
+      const to = typeof a.to === "object" ? a.to.address.address : a.to === "announced" ? "the announced address" : "the peer's address";
+      return `open a ${a.backup ? "backup " : ""}subflow${from} to ${to}${a.port !== undefined ? ` port ${a.port}` : ""}`;
+    }
+    case "destroy":
+      return a.via !== undefined ? `close the subflows on ${a.via}` : "close this subflow";
+    case "announce":
+      return `announce ${"iface" in a.target ? `the addresses of ${a.target.iface}` : a.target.address.address}${a.port !== undefined ? ` with port ${a.port}` : ""} to the peer`;
+    case "withdraw":
+      return `withdraw ${"iface" in a.target ? `the addresses of ${a.target.iface}` : a.target.address.address}`;
+    case "set":
+      return a.backup ? `make the subflows on ${a.iface} backups` : `make the subflows on ${a.iface} active (not backup)`;
+    case "log":
+      return `log "${a.message}"`;
+  }
+}
+
+function formatDelay(us: number): string {
+  return us % 1_000_000 === 0 ? `${us / 1_000_000}s` : us % 1000 === 0 ? `${us / 1000}ms` : `${us}us`;
+}
