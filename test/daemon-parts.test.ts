@@ -1,0 +1,90 @@
+// The daemon's building blocks that need no kernel: rate limits, delayed actions,
+// start-up refusals and policy loading.
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { DelayedActions } from "../runtime/daemon/delayed-actions.js";
+import { loadPolicy } from "../runtime/daemon/policy-source.js";
+import { hasNetAdmin, mptcpProblem, permissionProblems } from "../runtime/daemon/preflight.js";
+import { RateLimiter } from "../runtime/daemon/rate-limiter.js";
+
+const dir = mkdtempSync(join(tmpdir(), "mptcp-policy-daemon-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("rate limiter", () => {
+  it("allows a burst per connection, then refills at the rate", () => {
+    let now = 0;
+    const limiter = new RateLimiter({ rate: 2, burst: 3 }, { rate: 100, burst: 100 }, () => now);
+    expect(["a", "a", "a", "a"].map((t) => limiter.allow(t))).toEqual(["ok", "ok", "ok", "connection"]);
+    expect(limiter.allow("b")).toBe("ok");
+    now = 500;
+    expect([limiter.allow("a"), limiter.allow("a")]).toEqual(["ok", "connection"]);
+  });
+
+  it("caps all connections together with the global bucket", () => {
+    const limiter = new RateLimiter({ rate: 1, burst: 5 }, { rate: 1, burst: 3 }, () => 0);
+    expect(["a", "b", "c", "d"].map((t) => limiter.allow(t))).toEqual(["ok", "ok", "ok", "global"]);
+  });
+});
+
+describe("delayed actions", () => {
+  it("run after their delay, and closing a connection cancels its own", () => {
+    vi.useFakeTimers();
+    try {
+      const delayed = new DelayedActions();
+      const ran: string[] = [];
+      delayed.schedule("a", 2000, () => ran.push("a1"));
+      delayed.schedule("b", 2000, () => ran.push("b1"));
+      delayed.schedule(undefined, 1000, () => ran.push("global"));
+      expect(delayed.pending()).toBe(3);
+      vi.advanceTimersByTime(1000);
+      expect(delayed.cancel("a")).toBe(1);
+      vi.advanceTimersByTime(1000);
+      expect(ran).toEqual(["global", "b1"]);
+      expect(delayed.pending()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("preflight", () => {
+  it("reads CAP_NET_ADMIN from the effective capability set", () => {
+    expect(hasNetAdmin("Name:\tx\nCapEff:\t0000000000001000\n")).toBe(true);
+    expect(hasNetAdmin("Name:\tx\nCapEff:\t0000000000000000\n")).toBe(false);
+  });
+
+  it("says how to enable MPTCP when it is off", () => {
+    writeFileSync(join(dir, "enabled"), "0\n");
+    expect(mptcpProblem(dir)).toBe("MPTCP is disabled in this network namespace. Try 'sysctl -w net.mptcp.enabled=1'.");
+    writeFileSync(join(dir, "enabled"), "1\n");
+    expect(mptcpProblem(dir)).toBeUndefined();
+    expect(mptcpProblem(join(dir, "missing"))).toMatch(/no MPTCP/);
+  });
+
+  it("refuses policy files writable by group or others, or not owned by root", () => {
+    const path = join(dir, "p.policy");
+    writeFileSync(path, "limits subflows 2\n");
+    chmodSync(path, 0o664);
+    expect(permissionProblems([path])).toEqual([`${path} is writable by its group. Try 'chmod go-w ${path}', or start with --insecure-permissions.`]);
+    chmodSync(path, 0o644);
+    expect(permissionProblems([path])).toEqual([]);
+    chownSync(path, 65534, 65534);
+    expect(permissionProblems([path])[0]).toMatch(/owned by uid 65534, not root/);
+    chownSync(path, 0, 0);
+  });
+});
+
+describe("policy loading", () => {
+  it("loads a good policy and refuses a broken one with its diagnostics", () => {
+    const policy = join(dir, "etc");
+    mkdirSync(policy, { mode: 0o755 });
+    writeFileSync(join(policy, "a.policy"), 'interface wifi = "wlan0"\nendpoint wifi subflow\n', { mode: 0o644 });
+    const good = loadPolicy(policy, { insecurePermissions: false });
+    expect(good.ok).toBe(true);
+    writeFileSync(join(policy, "b.policy"), "on established then create via wfi\n", { mode: 0o644 });
+    const bad = loadPolicy(policy, { insecurePermissions: false });
+    expect(bad, JSON.stringify(bad)).toMatchObject({ ok: false, problems: [expect.stringContaining("b.policy:1:32: error[E100]: interface 'wfi' is not declared")] });
+  });
+});
