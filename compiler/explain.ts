@@ -11,7 +11,10 @@ export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)
       : "Path manager: the userspace path manager (net.mptcp.path_manager = userspace); the daemon decides for every connection.",
   );
   for (const reason of plan.reasons) lines.push(`  because ${reason}`);
-  const limits = [plan.limits.subflows !== undefined ? `at most ${plan.limits.subflows} extra subflows` : "", plan.limits.add_addr_accepted !== undefined ? `at most ${plan.limits.add_addr_accepted} accepted announcements` : ""].filter(Boolean);
+  const limits = [
+    plan.limits.subflows !== undefined ? `at most ${count(plan.limits.subflows, "extra subflow")}` : "",
+    plan.limits.add_addr_accepted !== undefined ? `at most ${count(plan.limits.add_addr_accepted, "accepted announcement")}` : "",
+  ].filter(Boolean);
   if (limits.length > 0) lines.push(`Limits: ${limits.join(", ")} per connection, enforced by the ${plan.limits.enforced_by}.`);
   for (const endpoint of plan.endpoints) {
     const what = endpoint.iface !== undefined ? `every address of ${endpoint.iface}` : endpoint.address;
@@ -58,7 +61,7 @@ export function describeCondition(c: ConditionModel): string {
     case "error":
       return `the subflow closed with ${c.name ?? "errno"} (${c.errno})`;
     case "subflows":
-      return `the connection has ${words(c.cmp)} ${c.value} subflows`;
+      return `the number of subflows ${words(c.cmp)} ${c.value}`;
     case "metric":
       return `${c.metric} ${words(c.cmp)} ${c.value}`;
   }
@@ -94,4 +97,8 @@ function describeAction(a: ActionModel): string {
 
 function formatDelay(us: number): string {
   return us % 1_000_000 === 0 ? `${us / 1_000_000}s` : us % 1000 === 0 ? `${us / 1000}ms` : `${us}us`;
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

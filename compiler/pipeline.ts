@@ -21,6 +21,8 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Present only when there are no errors. */
   readonly model: PolicyModel | undefined;
+  /** Counts before the per-file cap, for summaries. */
+  readonly counts: { readonly errors: number; readonly warnings: number };
 }
 
 /** Past this many findings in one file the rest is noise (a binary file, say). */
@@ -35,9 +37,11 @@ export function compilePolicy(sources: readonly PolicySource[]): CompileResult {
   // the whole policy (undeclared, unused, shadowed) would be false; the rest still count.
   const partial = hasErrors(syntax);
   const checked = checkPolicy(files).diagnostics.filter((d) => !partial || !NEEDS_WHOLE_POLICY.has(d.code));
-  const diagnostics = capPerFile(sortDiagnostics([...syntax, ...checked]));
-  const model = hasErrors(diagnostics) ? undefined : buildModel(files);
-  return { files, diagnostics, model };
+  const all = sortDiagnostics([...syntax, ...checked]);
+  const errors = all.filter((d) => d.severity === "error").length;
+  const diagnostics = capPerFile(all);
+  const model = errors > 0 ? undefined : buildModel(files);
+  return { files, diagnostics, model, counts: { errors, warnings: all.length - errors } };
 }
 
 const NEEDS_WHOLE_POLICY: ReadonlySet<Code> = new Set(["E100", "E500", "W601", "W602"]);
@@ -47,15 +51,17 @@ function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 function capPerFile(diagnostics: Diagnostic[]): Diagnostic[] {
-  const counts = new Map<SourceFile, number>();
-  const out: Diagnostic[] = [];
+  const perFile = new Map<SourceFile, Diagnostic[]>();
   for (const d of diagnostics) {
-    const count = (counts.get(d.span.file) ?? 0) + 1;
-    counts.set(d.span.file, count);
-    if (count <= MAX_PER_FILE) out.push(d);
-    else if (count === MAX_PER_FILE + 1) {
-      out.push(error("E005", span(d.span.file, d.span.start, d.span.start), `more than ${MAX_PER_FILE} problems in this file; the rest are not shown`, { hints: ["is this a policy file?"] }));
-    }
+    const list = perFile.get(d.span.file) ?? [];
+    list.push(d);
+    perFile.set(d.span.file, list);
   }
-  return out;
+  return [...perFile.values()].flatMap((list) => {
+    if (list.length <= MAX_PER_FILE) return list;
+    const first = list[MAX_PER_FILE] as Diagnostic;
+    const more = list.length - MAX_PER_FILE;
+    const note = error("E005", span(first.span.file, first.span.start, first.span.start), `${more} more problem${more === 1 ? "" : "s"} in this file not shown`, { hints: ["is this a policy file?"] });
+    return [...list.slice(0, MAX_PER_FILE), note];
+  });
 }

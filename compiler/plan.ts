@@ -111,8 +111,19 @@ function planEndpoint(endpoint: EndpointModel, strategy: Strategy): PlannedEndpo
       attributes: { token: "the connection's", addr: local, addr_remote: "the peer", flags: endpoint.flags.filter((f) => f === "backup") },
     });
   }
+  if (endpoint.flags.includes("laminar")) {
+    commands.push({
+      command: "SUBFLOW_CREATE",
+      when: "on 'announced', to the announced address when its family matches",
+      attributes: { token: "the connection's", addr: local, addr_remote: "the announced address", flags: endpoint.flags.filter((f) => f === "backup") },
+    });
+  }
   if (endpoint.flags.includes("signal")) {
     commands.push({ command: "ANNOUNCE", when: "on 'established'", attributes: { token: "the connection's", addr: local, ...(endpoint.port !== undefined ? { port: endpoint.port } : {}) } });
+  }
+  if (endpoint.flags.includes("backup") && commands.length === 0) {
+    // A backup-only endpoint marks subflows that use the address, whoever opened them.
+    commands.push({ command: "SET_FLAGS", when: "on 'subflow_established' of a subflow from this address", attributes: { token: "the connection's", addr: local, flags: ["backup"] } });
   }
   return { ...base, carried_out_by: "daemon", commands };
 }

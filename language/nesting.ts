@@ -1,28 +1,41 @@
-// Deep nesting is refused before parsing: the parser is recursive, and a file of
-// thousands of '(' must give a diagnostic (E004), not a stack overflow. Parentheses
-// past the limit are dropped with their partners, so the rest still parses.
+// Deep nesting is refused before parsing: the parser and later passes recurse over
+// conditions, and a file of thousands of '(' or 'not' must give a diagnostic (E004),
+// not a stack overflow. Parentheses past the limit are dropped with their partners,
+// and a run of 'not's is cut to the limit (keeping its parity), so the rest parses.
 import type { IToken } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { span, type SourceFile } from "./source.js";
-import { LParen, RParen } from "./tokens.js";
+import { kw, LParen, RParen } from "./tokens.js";
 import { MAX_NESTING } from "./vocabulary.js";
 
 export function limitNesting(file: SourceFile, tokens: IToken[]): { tokens: IToken[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const kept: IToken[] = [];
   const dropped: boolean[] = [];
+  const not = kw("not");
   let depth = 0;
   let droppedOpen = 0;
+  let notRun = 0;
+  // Drop the extra 'not's; an odd number dropped takes one more, so the meaning stays.
+  const endNotRun = () => {
+    if (notRun > MAX_NESTING && (notRun - MAX_NESTING) % 2 === 1) kept.pop();
+  };
   for (const token of tokens) {
+    if (token.tokenType === not) {
+      notRun += 1;
+      if (notRun === MAX_NESTING + 1) {
+        diagnostics.push(error("E004", tokenSpan(file, token), `more than ${MAX_NESTING} 'not' in a row`, { hints: ["two 'not's cancel out: remove them in pairs"] }));
+      }
+      if (notRun > MAX_NESTING) continue;
+    } else {
+      endNotRun();
+      notRun = 0;
+    }
     if (token.tokenType === LParen) {
       depth += 1;
       const tooDeep = depth > MAX_NESTING;
       if (tooDeep && droppedOpen === 0) {
-        diagnostics.push(
-          error("E004", span(file, token.startOffset, token.startOffset + 1), `parentheses nested more than ${MAX_NESTING} deep`, {
-            hints: ["split the condition into simpler rules"],
-          }),
-        );
+        diagnostics.push(error("E004", tokenSpan(file, token), `parentheses nested more than ${MAX_NESTING} deep`, { hints: ["split the condition into simpler rules"] }));
       }
       dropped.push(tooDeep);
       if (tooDeep) {
@@ -38,5 +51,10 @@ export function limitNesting(file: SourceFile, tokens: IToken[]): { tokens: ITok
     }
     kept.push(token);
   }
+  endNotRun();
   return { tokens: kept, diagnostics };
+}
+
+function tokenSpan(file: SourceFile, token: IToken) {
+  return span(file, token.startOffset, token.startOffset + token.image.length);
 }

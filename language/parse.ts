@@ -8,6 +8,7 @@ import { limitNesting } from "./nesting.js";
 import { policyParser } from "./parser.js";
 import { span, type SourceFile } from "./source.js";
 import type { PolicyFile } from "./syntax-tree.js";
+import { KEYWORDS } from "./vocabulary.js";
 
 export interface ParseResult {
   readonly tree: PolicyFile;
@@ -41,6 +42,8 @@ function syntaxDiagnostic(file: SourceFile, problem: IRecognitionException): Dia
     message = message.replace(/ but found .*$/, ` after '${previous.image}'`);
   }
   const hints: string[] = [];
+  const lower = token.image.toLowerCase();
+  if (lower !== token.image && KEYWORDS.includes(lower)) hints.push(`keywords are lower-case: write '${lower}'`);
   if (/found 'then'/.test(problem.message) && /expected a condition/.test(problem.message)) hints.push("remove 'if', or write a condition after it");
   if (/expected 'then'/.test(problem.message)) hints.push("a rule reads: on EVENT [if CONDITION] then ACTION");
   return error("E003", span(file, start, end), message, { hints });

@@ -25,7 +25,8 @@ function label(token: TokenType): string {
 function found(token: IToken): string {
   if (token.tokenType === EOF) return "end of file";
   const image = token.image.length > 24 ? `${token.image.slice(0, 24)}…` : token.image;
-  return `'${image}'`;
+  // Control characters never reach a terminal through a message.
+  return `'${image.replace(/[\x00-\x1f\x7f]/g, "\u00bf")}'`;
 }
 
 function oneOf(tokens: TokenType[]): string {
@@ -37,7 +38,8 @@ function oneOf(tokens: TokenType[]): string {
 }
 
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)} but found ${found(actual)}`,
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    expected === EOF ? `expected ${RULE_DESCRIPTIONS["statement"]} but found ${found(actual)}` : `expected ${label(expected)} but found ${found(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${found(firstRedundant)}: expected a statement`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
     const firsts = expectedPathsPerAlt.flatMap((paths) => paths.map((path) => path[0])).filter((t): t is TokenType => !!t);

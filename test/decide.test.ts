@@ -129,3 +129,17 @@ describe("lowering", () => {
     expect(text).toContain("p.policy:8: on subflow_closed, if the interface is lte and the subflow closed with timeout (110):\n  - open a subflow from lte to the peer's address, after 2s");
   });
 });
+
+describe("lowering of endpoint flags under the userspace path manager (regressions)", () => {
+  it("keeps backup-only and laminar endpoints instead of dropping them", () => {
+    const plan = planPolicy(model(`interface wifi = "wlan0"\ninterface lte = "wwan0"\nendpoint lte backup\nendpoint wifi subflow laminar\non established then create via wifi\n`));
+    expect(plan.endpoints[0]).toMatchObject({ iface: "lte", commands: [{ command: "SET_FLAGS", attributes: { flags: ["backup"] } }] });
+    expect(plan.endpoints[1]?.commands.map((c) => c.when)).toEqual(["on 'established', to the peer's address", "on 'announced', to the announced address when its family matches"]);
+  });
+
+  it("words subflow counts and singular limits properly in explain", () => {
+    const text = explainPolicy(model(`interface lte = "wwan0"\nendpoint lte subflow\nlimits add_addr_accepted 1\non subflow_established if subflows < 2 then create via lte\n`));
+    expect(text).toContain("at most 1 accepted announcement per connection");
+    expect(text).toContain("if the number of subflows is below 2:");
+  });
+});

@@ -15,6 +15,8 @@ export interface ConditionPlace {
   readonly where: string;
   /** The code for a predicate the place cannot test. */
   readonly code: "E201" | "E502";
+  /** What can be tested here, when the event's list is not the answer. */
+  readonly hint?: string;
 }
 
 const KEY_WORDS: Record<ConditionKey, string> = {
@@ -64,7 +66,7 @@ function checkPredicate(context: CheckContext, predicate: Predicate, place: Cond
       report(error("E205", predicate.span, `subflow metrics can only be tested in a scheduler, not ${place.where}`, { hints: ["move this test into a scheduler step's 'where'"] }));
     } else {
       const events = EVENTS.filter((e) => e.conditions.includes(key)).map((e) => e.name);
-      const hint = place.code === "E201" ? (events.length > 0 ? `'${KEY_WORDS[key]}' is available on: ${events.join(", ")}` : `'${KEY_WORDS[key]}' belongs in a scheduler`) : "a scheduler's 'for' selects connections: use addresses, ports, family or side";
+      const hint = place.hint ?? (events.length > 0 ? `'${KEY_WORDS[key]}' is available on: ${events.join(", ")}` : `'${KEY_WORDS[key]}' belongs in a scheduler`);
       report(error(place.code, predicate.span, `'${KEY_WORDS[key]}' cannot be tested ${place.where}`, { hints: [hint] }));
     }
     return;

@@ -23,8 +23,10 @@ function eventsCausedBy(action: Action): string[] {
 
 function lintStorm(context: CheckContext, rule: Rule): void {
   for (const action of rule.actions) {
-    if (action.after || !eventsCausedBy(action).includes(rule.event.text)) continue;
-    if (rule.condition && hasSubflowGuard(rule.condition)) continue;
+    if ((action.after && action.after.value > 0) || !eventsCausedBy(action).includes(rule.event.text)) continue;
+    // A guard on the count only stops a loop on subflow_established: a subflow that
+    // fails to open closes again without ever raising the count.
+    if (rule.event.text === "subflow_established" && rule.condition && hasSubflowGuard(rule.condition)) continue;
     // The subflow the action produces: its interface and backup flag, where known.
     const produced: Facts =
       action.kind === "Create"
@@ -35,7 +37,7 @@ function lintStorm(context: CheckContext, rule: Rule): void {
     if (rule.condition && evaluate(rule.condition, produced) === false) continue;
     context.report(
       warning("W600", action.span, `this '${action.kind.toLowerCase()}' can trigger '${rule.event.text}' again, and this rule again: a subflow storm`, {
-        hints: ["add a delay ('after 1s') or a guard ('if subflows < 4 and ...')"],
+        hints: [rule.event.text === "subflow_established" ? "add a delay ('after 1s') or a guard ('if subflows < 4 and ...')" : "add a delay ('after 1s'): a subflow that fails to open closes at once"],
       }),
     );
   }
@@ -80,25 +82,30 @@ function evaluate(condition: Condition, facts: Facts): boolean | undefined {
   }
 }
 
-/** Rules are tried in order and the first match fires, so a later rule can be dead. */
+/**
+ * Rules are tried in order and the first match fires, so a later rule can be dead:
+ * an earlier rule covers it when it fires on every trigger this one does (no
+ * interface named, or the same one) under the same or no condition. Earlier rules
+ * are indexed by (event, interface, condition), so this stays linear.
+ */
 function lintShadowing(context: CheckContext, rules: Rule[]): void {
-  const earlier = new Map<string, Rule[]>();
+  const first = new Map<string, Rule>();
+  const NONE = conditionKey(undefined);
   for (const rule of rules) {
-    const trigger = `${rule.event.text} ${rule.iface?.text ?? ""}`;
-    const before = earlier.get(trigger) ?? [];
     const key = conditionKey(rule.condition);
-    const shadow = before.find((r) => r.condition === undefined || conditionKey(r.condition) === key);
+    const ifaces = rule.iface === undefined ? ["*"] : ["*", rule.iface.text];
+    const candidates = ifaces.flatMap((iface) => [`${rule.event.text}\0${iface}\0${key}`, `${rule.event.text}\0${iface}\0${NONE}`]);
+    const shadow = candidates.map((c) => first.get(c)).reduce<Rule | undefined>((a, b) => (a === undefined || (b !== undefined && b.span.start < a.span.start && b.span.file === a.span.file) ? (b ?? a) : a), undefined);
     if (shadow) {
-      const how = shadow.condition === undefined ? "has no condition" : "has the same condition";
       context.report(
-        warning("W601", rule.span, `this rule never fires: an earlier '${rule.event.text}' rule ${how} and matches first`, {
+        warning("W601", rule.span, `this rule never fires: an earlier '${rule.event.text}' rule matches first whenever it would`, {
           related: [{ span: shadow.span, message: "the earlier rule" }],
           hints: ["merge the actions into the earlier rule, or make the conditions differ"],
         }),
       );
     }
-    before.push(rule);
-    earlier.set(trigger, before);
+    const own = `${rule.event.text}\0${rule.iface?.text ?? "*"}\0${key}`;
+    if (!first.has(own)) first.set(own, rule);
   }
 }
 

@@ -31,6 +31,7 @@ function checkRule(context: CheckContext, rule: Rule): void {
   }
   if (rule.iface) {
     if (event && !event.takesInterface) {
+      context.symbols.usedInterfaces.add(rule.iface.text);
       context.report(
         error("E202", rule.iface.span, `'${event.name}' takes no interface name`, {
           hints: [`write 'on ${event.name} if iface ${rule.iface.text} then ...'`],

@@ -16,7 +16,12 @@ export function checkSchedulers(context: CheckContext): void {
     for (const statement of file.statements) {
       if (statement.kind !== "Scheduler") continue;
       if (statement.selector) {
-        checkCondition(context, statement.selector, { allowed: new Set(CONNECTION_KEYS), where: "in a scheduler's 'for'", code: "E502" });
+        checkCondition(context, statement.selector, {
+          allowed: new Set(CONNECTION_KEYS),
+          where: "in a scheduler's 'for'",
+          code: "E502",
+          hint: "a scheduler's 'for' selects connections: use addresses, ports, family or side",
+        });
       } else if (defaultScheduler) {
         context.report(
           error("E500", statement.name.span, `'${statement.name.text}' and '${defaultScheduler.name.text}' are both default schedulers (no 'for')`, {
@@ -40,7 +45,12 @@ function checkSteps(context: CheckContext, scheduler: SchedulerDecl): void {
     if (catchAll) {
       context.report(warning("W604", step.span, `this step is never reached: '${catchAll}' before it always finds a subflow when there is one`, { hints: ["remove it, or move it before that step"] }));
     }
-    if (step.where) checkCondition(context, step.where, { allowed: new Set(SUBFLOW_KEYS), where: "in a scheduler step", code: "E502" });
+    if (step.where) checkCondition(context, step.where, {
+        allowed: new Set(SUBFLOW_KEYS),
+        where: "in a scheduler step",
+        code: "E502",
+        hint: "a step tests subflows: iface, backup, active, stale, metrics, subflows, or the connection's addresses, ports, family, side",
+      });
     if (step.order && !METRIC_BY_NAME.has(step.order.metric.text)) {
       context.report(
         error("E501", step.order.metric.span, `'${step.order.metric.text}' is not a metric to order by`, {

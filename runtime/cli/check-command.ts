@@ -15,15 +15,17 @@ export function runCheck(options: CheckOptions): number {
   const groups = findPolicies(options.paths);
   // Read everything first: an unreadable file is exit 2 before any output.
   const sources = groups.map((group) => group.files.map(readPolicyFile));
-  const diagnostics: Diagnostic[] = sources.flatMap((files) => [...compilePolicy(files).diagnostics]);
-  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  const results = sources.map((files) => compilePolicy(files));
+  const diagnostics: Diagnostic[] = results.flatMap((r) => [...r.diagnostics]);
+  const errors = results.reduce((n, r) => n + r.counts.errors, 0);
+  const warnings = results.reduce((n, r) => n + r.counts.warnings, 0);
   if (options.format === "json") {
     writeOut(JSON.stringify(diagnostics.map(toJson), null, 2));
   } else if (diagnostics.length > 0) {
     const style = styleFor(process.stdout);
     writeOut(diagnostics.map((d) => render(d, style)).join("\n\n"));
     const fileCount = sources.reduce((n, files) => n + files.length, 0);
-    writeErr(`${plural(errors, "error")}, ${plural(diagnostics.length - errors, "warning")} in ${plural(fileCount, "file")}`);
+    writeErr(`${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(fileCount, "file")}`);
   }
   return errors > 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@ import { formatOption, requirePaths, type Command } from "./command.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compilePolicy } from "../../compiler/pipeline.js";
+import { emitBpf } from "../../compiler/scheduler/emit.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { planPolicy } from "../../compiler/plan.js";
 import { render } from "../../language/diagnostics.js";
@@ -23,6 +24,7 @@ export type Emitter = (model: PolicyModel) => Emitted;
 export const EMITTERS: Record<string, Emitter> = {
   model: (model) => ({ files: [{ name: "model.json", text: `${JSON.stringify(model, null, 2)}\n` }] }),
   plan: (model) => ({ files: [{ name: "plan.json", text: `${JSON.stringify(planPolicy(model), null, 2)}\n` }] }),
+  bpf: (model) => ({ files: emitBpf(model) }),
 };
 
 export interface CompileOptions {
@@ -62,7 +64,7 @@ export function runCompile(options: CompileOptions): number {
 
 export const compileCommand: Command = {
   name: "compile",
-  summary: "compile a policy with one back end (--emit plan|model)",
+  summary: "compile a policy with one back end (--emit plan|bpf|model)",
   usage: `Usage: mptcp-policy compile --emit KIND [-o DIR] PATH
 
 Checks one policy (a file or a policy directory) and runs a back end on it. With
@@ -71,6 +73,8 @@ errors, prints them and exits 1 without output.
 Options:
   --emit KIND     plan: the path-manager plan as JSON (strategy, reasons, limits,
                   endpoints, rules with their Netlink commands)
+                  bpf: the schedulers as BPF C (sched_core.h, sched.bpf.c and the
+                  hand-written headers they include; 'build' compiles them)
                   model: the checked policy model as JSON
   -o, --output DIR  write the output files into DIR instead of printing them
   -h, --help      show this help`,

@@ -6,7 +6,8 @@ import { hasErrors, render } from "../../language/diagnostics.js";
 import { formatFile } from "../../language/formatter.js";
 import { parseFile } from "../../language/parse.js";
 import { sourceFile } from "../../language/source.js";
-import { findPolicies, readPolicyFile } from "./load-policies.js";
+import { InputError } from "./errors.js";
+import { describeFsError, findPolicies, readPolicyFile } from "./load-policies.js";
 import { styleFor, writeErr, writeOut } from "./output.js";
 
 export interface FmtOptions {
@@ -57,7 +58,7 @@ function writeAtomically(path: string, text: string): void {
     } catch {
       // nothing to clean up
     }
-    throw cause;
+    throw new InputError(`${path}: cannot write: ${describeFsError(cause)}`);
   }
 }
 

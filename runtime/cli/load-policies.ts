@@ -71,7 +71,7 @@ function describeBadByte(bytes: Buffer): string {
   return `invalid byte sequence at line ${lines.length}, column ${(lines[lines.length - 1]?.length ?? 0) + 1}`;
 }
 
-function describeFsError(cause: unknown): string {
+export function describeFsError(cause: unknown): string {
   const code = (cause as NodeJS.ErrnoException).code;
   switch (code) {
     case "ENOENT":
@@ -81,6 +81,10 @@ function describeFsError(cause: unknown): string {
       return "permission denied";
     case "EISDIR":
       return "is a directory";
+    case "EROFS":
+      return "read-only file system";
+    case "ENOSPC":
+      return "no space left on device";
     default:
       return code ?? String(cause);
   }
