@@ -3,7 +3,7 @@
 // bpftrace's pass manager does: back ends never see a policy with errors.
 import type { Code } from "../language/codes.js";
 import { checkPolicy } from "../language/checker/pipeline.js";
-import { error, hasErrors, type Diagnostic } from "../language/diagnostics.js";
+import { error, hasErrors, warning, type Diagnostic } from "../language/diagnostics.js";
 import { parseFile } from "../language/parse.js";
 import { sourceFile, span, type SourceFile } from "../language/source.js";
 import type { PolicyFile } from "../language/syntax-tree.js";
@@ -60,8 +60,11 @@ function capPerFile(diagnostics: Diagnostic[]): Diagnostic[] {
   return [...perFile.values()].flatMap((list) => {
     if (list.length <= MAX_PER_FILE) return list;
     const first = list[MAX_PER_FILE] as Diagnostic;
-    const more = list.length - MAX_PER_FILE;
-    const note = error("E005", span(first.span.file, first.span.start, first.span.start), `${more} more problem${more === 1 ? "" : "s"} in this file not shown`, { hints: ["is this a policy file?"] });
+    const omitted = list.slice(MAX_PER_FILE);
+    const more = omitted.length;
+    // The note is as severe as the worst it hides: hidden warnings never fail a check.
+    const hidesError = omitted.some((d) => d.severity === "error");
+    const note = (hidesError ? error : warning)(hidesError ? "E005" : "W605", span(first.span.file, first.span.start, first.span.start), `${more} more problem${more === 1 ? "" : "s"} in this file not shown`, { hints: ["is this a policy file?"] });
     return [...list.slice(0, MAX_PER_FILE), note];
   });
 }

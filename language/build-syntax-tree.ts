@@ -74,21 +74,6 @@ function token(children: Children, key: string): IToken | undefined {
   return children[key]?.[0] as IToken | undefined;
 }
 
-/** Every token of a node, in source order. */
-function allTokensOf(cst: CstNode): IToken[] {
-  const out: IToken[] = [];
-  const visit = (n: CstNode) => {
-    for (const elements of Object.values(n.children)) {
-      for (const element of elements) {
-        if (isToken(element)) out.push(element);
-        else visit(element);
-      }
-    }
-  };
-  visit(cst);
-  return out.sort((a, b) => a.startOffset - b.startOffset);
-}
-
 class TreeBuilder {
   readonly diagnostics: Diagnostic[] = [];
   constructor(private readonly file: SourceFile) {}
@@ -98,11 +83,9 @@ class TreeBuilder {
   }
 
   private nodeSpan(cst: CstNode): Span {
-    const all = allTokensOf(cst);
-    const first = all[0];
-    const last = all[all.length - 1];
-    if (!first || !last) return span(this.file, 0, 0);
-    return span(this.file, first.startOffset, last.startOffset + last.image.length);
+    const at = cst.location;
+    if (!at || Number.isNaN(at.startOffset) || at.endOffset === undefined || Number.isNaN(at.endOffset)) return span(this.file, 0, 0);
+    return span(this.file, at.startOffset, at.endOffset + 1);
   }
 
   private name(t: IToken): Name {

@@ -53,6 +53,7 @@ export const CODES = {
   W602: "unused interface",
   W603: "repeated flag",
   W604: "unreachable scheduler step",
+  W605: "too many warnings",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -16,12 +16,15 @@ let lexer: Lexer | undefined;
 
 function policyLexer(): Lexer {
   // Built on first use: module load stays cheap for commands that never lex.
-  lexer ??= new Lexer(allTokens, { ensureOptimizations: false, positionTracking: "onlyOffset" });
+  lexer ??= new Lexer(allTokens, { ensureOptimizations: true, positionTracking: "onlyStart" });
   return lexer;
 }
 
 export function tokenize(file: SourceFile): LexResult {
   const result = policyLexer().tokenize(file.text);
+  // The parser's node locations are built from token end offsets, which the lexer
+  // in "onlyStart" mode leaves out; one pass here is cheaper than full tracking.
+  for (const token of result.tokens) token.endOffset = token.startOffset + token.image.length - 1;
   const diagnostics: Diagnostic[] = [];
   for (const problem of result.errors) {
     const text = file.text.slice(problem.offset, problem.offset + problem.length);

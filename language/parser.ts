@@ -66,7 +66,7 @@ const RULE_DESCRIPTIONS: Record<string, string> = {
 
 export class PolicyParser extends CstParser {
   constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages, nodeLocationTracking: "onlyOffset" });
     this.performSelfAnalysis();
   }
 

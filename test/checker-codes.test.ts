@@ -55,6 +55,7 @@ const CASES: Record<Code, Case> = {
   W601: { bad: `${DECLS}on established if iface wifi then log "a"\non established if iface wifi then log "b"`, good: `${DECLS}on established if iface wifi then log "a"\non established if iface lte then log "b"` },
   W602: { bad: `${DECLS}interface eth = "eth0"`, good: `${DECLS}interface eth = "eth0"\nendpoint eth signal` },
   W603: { bad: `${DECLS}endpoint 192.0.2.1 signal signal`, good: `${DECLS}endpoint 192.0.2.1 signal` },
+  W605: { bad: `${DECLS}${'on iface_up wifi then log "x"\n'.repeat(102)}`, good: `${DECLS}${'on iface_up wifi then log "x"\n'.repeat(2)}` },
   W604: { bad: `${DECLS}scheduler a { use any\n redundant }`, good: `${DECLS}scheduler a { redundant where active\n use any }` },
 };
 

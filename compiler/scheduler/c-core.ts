@@ -71,7 +71,10 @@ export function generateCore(model: PolicyModel): string {
     out.push("");
   }
   out.push(`#define MPP_SCHEDULERS ${model.schedulers.length}\n`);
+  out.push("/* Conditions are the policy's, tautologies included ('subflows > 3 or subflows <= 7'). */");
+  out.push('#pragma clang diagnostic push\n#pragma clang diagnostic ignored "-Wtautological-compare"\n');
   model.schedulers.forEach((s, i) => out.push(schedulerCode(s, i, classes)));
+  out.push("#pragma clang diagnostic pop\n");
   out.push(dispatch(model));
   out.push("#endif\n");
   return out.join("\n");
@@ -128,31 +131,39 @@ ${body.join("\n")}
 }
 
 function dispatch(model: PolicyModel): string {
-  const decide: string[] = [];
+  const select: string[] = [];
   let hasDefault = false;
-  for (const s of model.schedulers) {
+  for (const [i, s] of model.schedulers.entries()) {
     if (hasDefault) break;
-    if (s.selector) decide.push(`\tif (mpp_for__${s.name}(&snap->conn))\n\t\treturn mpp_sched__${s.name}(snap, r);`);
+    if (s.selector) select.push(`\tif (mpp_for__${s.name}(c))\n\t\treturn ${i};`);
     else {
-      decide.push(`\treturn mpp_sched__${s.name}(snap, r);`);
+      select.push(`\treturn ${i};`);
       hasDefault = true;
     }
   }
-  if (!hasDefault) decide.push("\treturn 0; /* none: the kernel's default scheduler keeps the connection */");
+  if (!hasDefault) select.push("\treturn -1; /* none: the kernel's default scheduler keeps the connection */");
   const cases = model.schedulers.map((s, i) => `\tcase ${i}:\n\t\treturn mpp_sched__${s.name}(snap, r);`);
-  return `/* The scheduler that serves the connection: the first whose 'for' matches, in policy order. */
-static __always_inline int mpp_decide(const struct mpp_snapshot *snap, struct mpp_result *r)
+  return `/* The scheduler that serves the connection: the first whose 'for' matches, in policy order (-1: none). */
+static __always_inline int mpp_select(const struct mpp_conn *c)
 {
-${decide.join("\n")}
+${select.join("\n")}
 }
 
-/* One scheduler alone, its 'for' not tested (index in policy order, from 0). */
-static __always_inline int mpp_run(__u32 index, const struct mpp_snapshot *snap, struct mpp_result *r)
+/* One scheduler by its index in policy order, its 'for' not tested. */
+static __always_inline int mpp_run(int index, const struct mpp_snapshot *snap, struct mpp_result *r)
 {
 	switch (index) {
 ${cases.join("\n")}
 	}
 	return 0;
+}
+
+/* The policy's decision: mpp_run() of the scheduler mpp_select() picks. */
+static __always_inline int mpp_decide(const struct mpp_snapshot *snap, struct mpp_result *r)
+{
+	int index = mpp_select(&snap->conn);
+
+	return index < 0 ? 0 : mpp_run(index, snap, r);
 }
 `;
 }
@@ -160,6 +171,8 @@ ${cases.join("\n")}
 /** A checked condition as a C expression over `c` (the connection) and `s` (a subflow). */
 export function conditionC(c: ConditionModel, classes: readonly string[], subflow: boolean): string {
   const sub = (x: ConditionModel) => conditionC(x, classes, subflow);
+  const folded = foldByRange(c);
+  if (folded !== undefined) return `${folded} /* ${commentText(describeCondition(c))}: always ${folded} */`;
   switch (c.op) {
     case "and":
     case "or":
@@ -199,6 +212,39 @@ export function conditionC(c: ConditionModel, classes: readonly string[], subflo
     case "error":
       throw new BpfGenerationError("'error' cannot be tested in a scheduler");
   }
+}
+
+/** Largest value of each compared field of the snapshot (its C type's range). */
+const FIELD_MAX = { u8: 0xff, u16: 0xffff, u32: 0xffff_ffff, u64: Number.MAX_SAFE_INTEGER } as const;
+
+/**
+ * A comparison the field's type decides whatever the value (`rtt < 5000s` on a 32-bit
+ * field): folded to true or false here, so that the C has no comparison clang calls
+ * tautological (-Werror) and the result is the reference evaluator's.
+ */
+function foldByRange(c: ConditionModel): boolean | undefined {
+  let max: number;
+  let value: number;
+  let cmp: string;
+  if (c.op === "metric") [max, value, cmp] = [c.metric === "pacing" ? FIELD_MAX.u64 : FIELD_MAX.u32, c.value, c.cmp];
+  else if (c.op === "port") [max, value, cmp] = [FIELD_MAX.u16, c.value, c.cmp];
+  else if (c.op === "subflows") [max, value, cmp] = [FIELD_MAX.u8, c.value, c.cmp];
+  else return undefined;
+  switch (cmp) {
+    case "<":
+      return value <= 0 ? false : value > max ? true : undefined;
+    case "<=":
+      return value < 0 ? false : value >= max ? true : undefined;
+    case ">":
+      return value >= max ? false : value < 0 ? true : undefined;
+    case ">=":
+      return value <= 0 ? true : value > max ? false : undefined;
+    case "==":
+      return value < 0 || value > max ? false : undefined;
+    case "!=":
+      return value < 0 || value > max ? true : undefined;
+  }
+  return undefined;
 }
 
 function wrap(expression: string): string {

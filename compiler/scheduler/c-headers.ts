@@ -80,6 +80,7 @@ export const POLICY_H = String.raw`/* SPDX-License-Identifier: GPL-2.0 */
  *  - use any: the first usable subflow in list order;
  *  - redundant: every match;
  *  - round_robin: match number (turn mod matches), and the turn advances by one;
+ *  - entries of sf[] past conn.nr have flags 0, so the loops need not test nr;
  *  - the first step that finds a subflow decides.
  */
 #ifndef MPTCP_POLICY_H
@@ -117,7 +118,7 @@ struct mpp_conn {
 	__u8 local_kind;	/* 4 or 6: the kind of address in local[] */
 	__u8 remote_kind;
 	__u8 side;	/* MPP_SIDE_* */
-	__u8 nr;	/* entries used in mpp_snapshot.sf */
+	__u8 nr;	/* entries used in mpp_snapshot.sf; the others have flags 0 */
 	__u8 subflows;	/* the connection's subflows (nr, or more in the kernel) */
 	__u16 pad;
 	__u32 turn;	/* round_robin: turns taken so far */
@@ -197,7 +198,7 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 	do {                                                                                \
 		int best_ = -1;                                                             \
 		__u64 value_ = 0;                                                           \
-		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS && i_ < (snap)->conn.nr; i_++) {     \
+		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
 			if (!(s_->flags & MPP_F_ACTIVE) || !WHERE(&(snap)->conn, s_))      \
 				continue;                                                   \
@@ -213,61 +214,51 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 /* use any */
 #define MPP_USE_ANY(snap, r, step)                                                          \
 	do {                                                                                \
-		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS && i_ < (snap)->conn.nr; i_++) {     \
+		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			if ((snap)->sf[i_].flags & MPP_F_ACTIVE)                            \
 				return mpp_found((r), (step), 1u << i_);                    \
 		}                                                                           \
 	} while (0)
 
-/* The usable subflows that match WHERE, as a bit mask. */
-#define MPP_MATCH(snap, WHERE)                                                              \
-	({                                                                                  \
-		__u32 m_ = 0;                                                               \
-		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS && i_ < (snap)->conn.nr; i_++) {     \
-			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
-			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_))        \
-				m_ |= 1u << i_;                                             \
-		}                                                                           \
-		m_;                                                                         \
-	})
-
-/* redundant [where WHERE] */
+/* redundant [where WHERE]: every match. The count, not the mask, decides whether the
+ * step found anything: the verifier then need not tell the 256 masks apart. */
 #define MPP_REDUNDANT(snap, r, step, WHERE)                                                 \
 	do {                                                                                \
-		__u32 m_ = MPP_MATCH(snap, WHERE);                                          \
-		if (m_)                                                                     \
+		__u32 m_ = 0, n_ = 0;                                                       \
+		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
+			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
+			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_)) {      \
+				m_ |= 1u << i_;                                             \
+				n_++;                                                       \
+			}                                                                   \
+		}                                                                           \
+		if (n_)                                                                     \
 			return mpp_found((r), (step), m_);                                  \
 	} while (0)
 
-static __always_inline __u32 mpp_count(__u32 m)
-{
-	__u32 n = 0;
-
-	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++)
-		n += (m >> i) & 1;
-	return n;
-}
-
-/* The k-th (0-based) set bit of m, as a mask. */
-static __always_inline __u32 mpp_nth(__u32 m, __u32 k)
-{
-	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++) {
-		if (!(m & (1u << i)))
-			continue;
-		if (k == 0)
-			return 1u << i;
-		k--;
-	}
-	return 0;
-}
-
-/* round_robin [where WHERE] */
+/* round_robin [where WHERE]: count the matches, then take match number turn % count
+ * in a second pass (a pick by position in a mask would make the verifier explore every
+ * mask). The turn advances by one. */
 #define MPP_ROUND_ROBIN(snap, r, step, WHERE)                                               \
 	do {                                                                                \
-		__u32 m_ = MPP_MATCH(snap, WHERE);                                          \
-		if (m_) {                                                                   \
+		__u32 n_ = 0;                                                               \
+		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
+			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
+			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_))        \
+				n_++;                                                       \
+		}                                                                           \
+		if (n_) {                                                                   \
+			__u32 k_ = (snap)->conn.turn % n_;                                  \
 			(r)->turn = (snap)->conn.turn + 1;                                  \
-			return mpp_found((r), (step), mpp_nth(m_, (snap)->conn.turn % mpp_count(m_))); \
+			for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                    \
+				const struct mpp_subflow *s_ = &(snap)->sf[i_];             \
+				if (!(s_->flags & MPP_F_ACTIVE) || !WHERE(&(snap)->conn, s_)) \
+					continue;                                           \
+				if (k_ == 0)                                                \
+					return mpp_found((r), (step), 1u << i_);            \
+				k_--;                                                       \
+			}                                                                   \
+			return mpp_found((r), (step), 0); /* not reached: k_ < n_ */        \
 		}                                                                           \
 	} while (0)
 
@@ -496,7 +487,7 @@ static __always_inline __u32 mpp_kernel_like(const struct mpp_snapshot *snap)
 {
 	__u32 backup = 0;
 
-	for (int i = 0; i < MPP_MAX_SUBFLOWS && i < snap->conn.nr; i++) {
+	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++) {
 		__u32 flags = snap->sf[i].flags;
 
 		if (!(flags & MPP_F_ACTIVE))
@@ -534,10 +525,12 @@ static __always_inline int mpp_get_send(struct mptcp_sock *msk, int sched)
 	}
 	snap->conn.nr = n;
 	snap->conn.subflows = total;
+	for (__u32 i = n; i < MPP_MAX_SUBFLOWS; i++)
+		snap->sf[i & (MPP_MAX_SUBFLOWS - 1)].flags = 0;
 	r.turn = snap->conn.turn;
 	if (sched < 0)
-		mpp_decide(snap, &r);
-	else
+		sched = mpp_select(&snap->conn);
+	if (sched >= 0)
 		mpp_run(sched, snap, &r);
 	if (!r.sched)
 		r.mask = mpp_kernel_like(snap);
@@ -588,9 +581,9 @@ struct {
 	__type(value, struct mpp_test_input);
 } mpp_input SEC(".maps");
 
-/* An XDP program NAME that answers with DECIDE(snapshot, result), or with
- * RUN(index, snapshot, result) when the input forces one scheduler. */
-#define MPP_TEST_PROGRAM(NAME, DECIDE, RUN)                                                 \
+/* An XDP program NAME that answers with RUN(index, snapshot, result) for the scheduler
+ * SELECT(connection) picks, or the one the input forces. */
+#define MPP_TEST_PROGRAM(NAME, SELECT, RUN)                                                 \
 	SEC("xdp")                                                                          \
 	int NAME(struct xdp_md *ctx)                                                        \
 	{                                                                                   \
@@ -600,6 +593,7 @@ struct {
 		struct mpp_result r = {};                                                   \
 		const struct mpp_test_input *in;                                            \
 		__u32 zero = 0;                                                             \
+		int index;                                                                  \
                                                                                             \
 		if ((void *)(out + 1) > end)                                                \
 			return XDP_ABORTED;                                                 \
@@ -607,10 +601,9 @@ struct {
 		if (!in)                                                                    \
 			return XDP_ABORTED;                                                 \
 		r.turn = in->snap.conn.turn;                                                \
-		if (in->force)                                                              \
-			RUN(in->force - 1, &in->snap, &r);                                  \
-		else                                                                        \
-			DECIDE(&in->snap, &r);                                              \
+		index = in->force ? (int)in->force - 1 : SELECT(&in->snap.conn);           \
+		if (index >= 0)                                                             \
+			RUN(index, &in->snap, &r);                                          \
 		*out = r;                                                                   \
 		return XDP_PASS;                                                            \
 	}
@@ -628,7 +621,7 @@ export const TEST_BPF_C = String.raw`/* SPDX-License-Identifier: GPL-2.0 */
 
 char _license[] SEC("license") = "GPL";
 
-MPP_TEST_PROGRAM(mpp_test, mpp_decide, mpp_run)
+MPP_TEST_PROGRAM(mpp_test, mpp_select, mpp_run)
 `;
 
 /** Hand-written files by name, in the order they are written out. */
