@@ -9,6 +9,7 @@ import { kw, LParen, RParen } from "./tokens.js";
 import { MAX_NESTING } from "./vocabulary.js";
 
 export function limitNesting(file: SourceFile, tokens: IToken[]): { tokens: IToken[]; diagnostics: Diagnostic[] } {
+  if (withinLimit(tokens)) return { tokens, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   const kept: IToken[] = [];
   const dropped: boolean[] = [];
@@ -53,6 +54,23 @@ export function limitNesting(file: SourceFile, tokens: IToken[]): { tokens: ITok
   }
   endNotRun();
   return { tokens: kept, diagnostics };
+}
+
+/** The common case, checked without copying: no run of '(' or 'not' past the limit. */
+function withinLimit(tokens: IToken[]): boolean {
+  const not = kw("not");
+  let depth = 0;
+  let notRun = 0;
+  for (const token of tokens) {
+    if (token.tokenType === not) {
+      if (++notRun > MAX_NESTING) return false;
+      continue;
+    }
+    notRun = 0;
+    if (token.tokenType === LParen && ++depth > MAX_NESTING) return false;
+    if (token.tokenType === RParen && depth > 0) depth -= 1;
+  }
+  return true;
 }
 
 function tokenSpan(file: SourceFile, token: IToken) {

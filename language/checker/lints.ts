@@ -109,9 +109,11 @@ function lintShadowing(context: CheckContext, rules: Rule[]): void {
   }
 }
 
-/** Structure without positions: equal keys mean identical conditions. */
+/** The condition as written, white space and comments aside: equal keys, identical conditions. */
 function conditionKey(condition: Condition | undefined): string {
-  return JSON.stringify(condition ?? null, (key, value: unknown) => (key === "span" || key === "explicitOp" ? undefined : value));
+  if (!condition) return "";
+  const text = condition.span.file.text.slice(condition.span.start, condition.span.end);
+  return text.replace(/#[^\n]*/g, "").replace(/\s+/g, " ");
 }
 
 function lintUnused(context: CheckContext): void {
