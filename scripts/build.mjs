@@ -13,4 +13,26 @@ await build({
   sourcemap: "linked",
   legalComments: "linked",
   logLevel: "warning",
+  // The netlink package loads its native addon relative to its own directory
+  // (node-gyp-build): it stays in node_modules and is imported at run time.
+  external: ["netlink"],
+  // CommonJS dependencies (pino) require Node built-ins; an ES module has no `require`.
+  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
 });
+
+// The libbpf helper of the BPF commands (test runs for `simulate --engine bpf`,
+// `build`'s verifier check, attach): a small C program, rebuilt when its source
+// changes. Without gcc and libbpf-dev the CLI still builds; those commands then say
+// what to install.
+{
+  const { spawnSync } = await import("node:child_process");
+  const { existsSync, statSync } = await import("node:fs");
+  const source = "runtime/bpf/helper/mptcp-policy-bpf.c";
+  const helper = "dist/mptcp-policy-bpf";
+  if (existsSync(source) && (!existsSync(helper) || statSync(helper).mtimeMs < statSync(source).mtimeMs)) {
+    if (existsSync("/usr/include/bpf/libbpf.h")) {
+      const gcc = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", helper, source, "-lbpf"], { stdio: "inherit" });
+      if (gcc.status !== 0) process.exit(1);
+    } else console.warn("build: dist/mptcp-policy-bpf not built: it needs gcc and libbpf-dev (bash scripts/setup.sh installs them)");
+  }
+}

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the project and its tests use.
-APT_PACKAGES=(iproute2 ca-certificates)
+# System packages the project and its tests use (python3, g++ and make: the test
+# lab's MPTCP peers, and node-gyp rebuilding the patched netlink addon).
+APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev python3 g++ make)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -27,9 +28,10 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# npm ci only when the lock file changed since the last install.
+# npm ci only when the lock file or a patch (patches/, applied by postinstall)
+# changed since the last install.
 stamp=node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ -n "$(find patches -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build

@@ -8,10 +8,21 @@ import { compileCommand } from "./compile-command.js";
 import { InputError, UsageError } from "./errors.js";
 import { explainCommand } from "./explain-command.js";
 import { fmtCommand } from "./fmt-command.js";
+import { monitorCommand } from "./monitor-command.js";
+import { statusCommand } from "./status-command.js";
 import { writeErr, writeOut } from "./output.js";
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([checkCommand, fmtCommand, compileCommand, explainCommand].map((c) => [c.name, c]));
+const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  [
+    checkCommand,
+    fmtCommand,
+    compileCommand,
+    explainCommand,
+    monitorCommand,
+    statusCommand,
+  ].map((c) => [c.name, c]),
+);
 
 function mainUsage(): string {
   const width = Math.max(...[...COMMANDS.keys()].map((c) => c.length));

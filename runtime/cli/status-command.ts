@@ -1,0 +1,77 @@
+// `mptcp-policy status [--format text|json] [-n NETNS]`: the namespace's path
+// manager, limits, endpoints, and live MPTCP connections with their subflows.
+import { formatOption, type Command } from "./command.js";
+import { readStatus, type MptcpStatus } from "../netlink/status.js";
+import { UsageError } from "./errors.js";
+import { netnsOption, reportFailure } from "./monitor-command.js";
+import { writeOut } from "./output.js";
+
+const endpoint = (address: string, port: number, family: string): string => (family === "ipv6" ? `[${address}]:${port}` : `${address}:${port}`);
+
+/** The status as text (like `ip mptcp endpoint` and `ss -M` lines) or as one JSON object. */
+export function formatStatus(status: MptcpStatus, format: "text" | "json"): string {
+  if (format === "json") return JSON.stringify(status, null, 2);
+  const lines: string[] = [];
+  lines.push(`path manager: ${status.path_manager}${status.enabled ? "" : " (MPTCP disabled: net.mptcp.enabled=0)"}`);
+  lines.push(`limits: subflows ${status.limits.subflows} add_addr_accepted ${status.limits.add_addr_accepted}`);
+  lines.push(`endpoints:${status.endpoints.length === 0 ? " none" : ""}`);
+  for (const e of status.endpoints) {
+    const parts = [e.address];
+    if (e.port) parts.push(`port ${e.port}`);
+    parts.push(`id ${e.id}`, ...e.flags);
+    if (e.unknownFlags) parts.push(`rawflags ${e.unknownFlags.toString(16).padStart(2, "0")}`);
+    if (e.ifname ?? e.ifindex) parts.push(`dev ${e.ifname ?? e.ifindex}`);
+    lines.push(`  ${parts.join(" ")}`);
+  }
+  lines.push(`connections:${status.connections.length === 0 ? " none" : ""}`);
+  for (const c of status.connections) {
+    const notes = [c.state, ...(c.fallback ? ["fallback"] : [])];
+    lines.push(`  token ${c.token} ${endpoint(c.saddr, c.sport, c.family)} -> ${endpoint(c.daddr, c.dport, c.family)} ${notes.join(" ")}`);
+    for (const f of c.subflows) {
+      const parts = [`subflow ${endpoint(f.saddr, f.sport, f.family)} -> ${endpoint(f.daddr, f.dport, f.family)}`, `locid ${f.locid}`, `remid ${f.remid}`];
+      if (f.ifname) parts.push(`dev ${f.ifname}`);
+      parts.push(f.state);
+      if (f.backup) parts.push("backup");
+      if (f.remote_backup) parts.push("remote_backup");
+      if (f.rtt_us !== undefined) parts.push(`rtt ${(f.rtt_us / 1000).toFixed(3)}ms`);
+      lines.push(`    ${parts.join(" ")}`);
+    }
+  }
+  lines.push(`listeners:${status.listeners.length === 0 ? " none" : ""}`);
+  for (const l of status.listeners) lines.push(`  ${endpoint(l.saddr, l.sport, l.family)}`);
+  return lines.join("\n");
+}
+
+export async function runStatus(options: { format: "text" | "json"; netns: string | undefined }): Promise<number> {
+  let status: MptcpStatus;
+  try {
+    status = await readStatus({ netns: options.netns });
+  } catch (error) {
+    return reportFailure(error);
+  }
+  writeOut(formatStatus(status, options.format));
+  return 0;
+}
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "show the path manager, limits, endpoints and live MPTCP connections",
+  usage: `Usage: mptcp-policy status [--format text|json] [-n NETNS]
+
+Shows the network namespace's MPTCP path manager (kernel or userspace), its
+limits and endpoints with their flags, and the live MPTCP connections with
+their subflows (token, addresses, ports, ids, backup) and listeners, read from
+the path manager and sock_diag (what 'ip mptcp' and 'ss -M' show).
+
+Options:
+  --format text|json   text (default) or one JSON object
+  -n, --netns NAME     look at the named network namespace (like 'ip -n NAME')
+  -h, --help           show this help
+
+Exit status: 0 done, 1 kernel error, 2 usage error.`,
+  options: { format: { type: "string", default: "text" }, netns: { type: "string", short: "n" }, help: { type: "boolean", short: "h" } },
+  run(values, positionals) {
+    if (positionals.length > 0) throw new UsageError(`status takes no arguments (got '${positionals[0]}')`);
+    return runStatus({ format: formatOption(values["format"]), netns: netnsOption(values["netns"]) });
+  },
+};

@@ -1,0 +1,226 @@
+// Live MPTCP sockets through sock_diag, as `ss -M` and `ss -tiM` read them:
+// inet_diag dumps of IPPROTO_MPTCP sockets (the connections, with struct
+// mptcp_info) and of TCP sockets whose ULP is "mptcp" (the subflows, with
+// their MPTCP_SUBFLOW_ATTR_* info and tcp_info). The decoders are pure.
+import { familyName, formatIpv4, formatIpv6, type Family } from "./addresses.js";
+import { AttrWriter, forEachAttr, readString, readUint, type NlMessage } from "./codec.js";
+import {
+  AF_INET,
+  AF_INET6,
+  INET_DIAG_INFO,
+  INET_DIAG_REQ_PROTOCOL,
+  INET_DIAG_ULP_INFO,
+  INET_ULP_INFO_MPTCP,
+  INET_ULP_INFO_NAME,
+  IPPROTO_MPTCP,
+  IPPROTO_TCP,
+  MPTCP_INFO_FLAG_FALLBACK,
+  MPTCP_SUBFLOW_ATTR,
+  MPTCP_SUBFLOW_FLAG,
+  NETLINK_SOCK_DIAG,
+  SOCK_DIAG_BY_FAMILY,
+  TCP_LISTEN,
+  TCP_STATES,
+} from "./constants.js";
+import { tokenText } from "./mptcp-codec.js";
+import { NetlinkSocket, type NetlinkSocketOptions } from "./socket.js";
+
+/** What every inet_diag message says about a socket. */
+export interface SocketId {
+  readonly family: Family;
+  readonly state: string;
+  readonly saddr: string;
+  readonly daddr: string;
+  readonly sport: number;
+  readonly dport: number;
+  /** The socket's bound device (0: none). */
+  readonly ifindex: number;
+  readonly inode: number;
+}
+
+/** struct mptcp_info, as far as status needs it. */
+export interface MptcpInfo {
+  readonly token: string;
+  /** Extra subflows (mptcpi_subflows). */
+  readonly subflows: number;
+  readonly add_addr_signal: number;
+  readonly add_addr_accepted: number;
+  readonly subflows_max: number;
+  readonly add_addr_signal_max: number;
+  readonly add_addr_accepted_max: number;
+  readonly flags: number;
+  readonly fallback: boolean;
+  readonly local_addr_used: number;
+  readonly local_addr_max: number;
+  readonly csum_enabled: boolean;
+  /** Kernel 6.10+: every subflow, the initial one included. */
+  readonly subflows_total?: number;
+  readonly bytes_sent?: number;
+  readonly bytes_received?: number;
+  readonly bytes_acked?: number;
+  readonly bytes_retrans?: number;
+  readonly retransmits?: number;
+}
+
+export interface MptcpSocket extends SocketId {
+  readonly info?: MptcpInfo;
+}
+
+/** A TCP subflow's MPTCP ULP info (MPTCP_SUBFLOW_ATTR_*) and a few tcp_info fields. */
+export interface SubflowSocket extends SocketId {
+  /** The connection's local token (the `token` of its events). */
+  readonly token: string;
+  readonly remote_token: string;
+  readonly locid: number;
+  readonly remid: number;
+  /** MPTCP_SUBFLOW_FLAG_* bits. */
+  readonly flags: number;
+  /** This side asked for backup (MP_PRIO / MP_JOIN backup bit sent). */
+  readonly backup: boolean;
+  /** The peer marked the subflow backup. */
+  readonly remote_backup: boolean;
+  readonly fully_established: boolean;
+  /** tcp_info: smoothed RTT and its variation (µs), congestion window (packets). */
+  readonly rtt_us?: number;
+  readonly rttvar_us?: number;
+  readonly cwnd?: number;
+}
+
+/** inet_diag_req_v2 for a dump of `protocol` sockets of one family; MPTCP's number needs INET_DIAG_REQ_PROTOCOL. */
+export function encodeInetDiagRequest(family: number, protocol: number, states = 0xffffffff, extensions = 1 << (INET_DIAG_INFO - 1)): Buffer {
+  const request = Buffer.alloc(56);
+  request[0] = family;
+  request[1] = protocol & 0xff;
+  request[2] = extensions;
+  request.writeUInt32LE(states >>> 0, 4);
+  request.fill(0xff, 48, 56); // idiag_cookie: INET_DIAG_NOCOOKIE
+  if (protocol <= 0xff) return request;
+  return Buffer.concat([request, new AttrWriter().u32(INET_DIAG_REQ_PROTOCOL, protocol).finish()]);
+}
+
+export function decodeSocketId(payload: Buffer): SocketId {
+  const family = familyName(payload[0] ?? 0) ?? "ipv4";
+  const address = (offset: number): string => (family === "ipv4" ? formatIpv4(payload, offset) : formatIpv6(payload, offset));
+  return {
+    family,
+    state: TCP_STATES[payload[1] ?? 0] ?? String(payload[1]),
+    sport: payload.readUInt16BE(4),
+    dport: payload.readUInt16BE(6),
+    saddr: address(8),
+    daddr: address(24),
+    ifindex: payload.readUInt32LE(40),
+    inode: payload.readUInt32LE(68),
+  };
+}
+
+const INET_DIAG_MSG_LENGTH = 72;
+
+export function decodeMptcpInfo(data: Buffer): MptcpInfo {
+  const u8 = (offset: number): number => (offset < data.length ? (data[offset] ?? 0) : 0);
+  const u32 = (offset: number): number | undefined => (offset + 4 <= data.length ? data.readUInt32LE(offset) : undefined);
+  const u64 = (offset: number): number | undefined => (offset + 8 <= data.length ? Number(data.readBigUInt64LE(offset)) : undefined);
+  const flags = u32(8) ?? 0;
+  const info: { -readonly [K in keyof MptcpInfo]: MptcpInfo[K] } = {
+    token: tokenText(u32(12) ?? 0),
+    subflows: u8(0),
+    add_addr_signal: u8(1),
+    add_addr_accepted: u8(2),
+    subflows_max: u8(3),
+    add_addr_signal_max: u8(4),
+    add_addr_accepted_max: u8(5),
+    flags,
+    fallback: (flags & MPTCP_INFO_FLAG_FALLBACK) !== 0,
+    local_addr_used: u8(40),
+    local_addr_max: u8(41),
+    csum_enabled: u8(42) !== 0,
+  };
+  // Fields added in later kernels: present only when the kernel's struct is long enough.
+  if (data.length >= 80) {
+    info.retransmits = u32(44) ?? 0;
+    info.bytes_retrans = u64(48) ?? 0;
+    info.bytes_sent = u64(56) ?? 0;
+    info.bytes_received = u64(64) ?? 0;
+    info.bytes_acked = u64(72) ?? 0;
+  }
+  if (data.length >= 81) info.subflows_total = u8(80);
+  return info;
+}
+
+/** One message of an IPPROTO_MPTCP dump. */
+export function decodeMptcpSocket(payload: Buffer): MptcpSocket {
+  const id = decodeSocketId(payload);
+  let info: MptcpInfo | undefined;
+  forEachAttr(payload.subarray(INET_DIAG_MSG_LENGTH), (type, data) => {
+    if (type === INET_DIAG_INFO) info = decodeMptcpInfo(data);
+  });
+  return info ? { ...id, info } : id;
+}
+
+/** One message of a TCP dump: a subflow when its ULP is "mptcp", else undefined. */
+export function decodeSubflowSocket(payload: Buffer): SubflowSocket | undefined {
+  let ulp: Buffer | undefined;
+  let tcpInfo: Buffer | undefined;
+  let isMptcp = false;
+  forEachAttr(payload.subarray(INET_DIAG_MSG_LENGTH), (type, data) => {
+    if (type === INET_DIAG_INFO) tcpInfo = data;
+    else if (type === INET_DIAG_ULP_INFO) {
+      forEachAttr(data, (inner, value) => {
+        if (inner === INET_ULP_INFO_NAME) isMptcp = readString(value) === "mptcp";
+        else if (inner === INET_ULP_INFO_MPTCP) ulp = value;
+      });
+    }
+  });
+  if (!isMptcp || !ulp) return undefined;
+  const values = new Map<number, number>();
+  forEachAttr(ulp, (type, data) => {
+    const value = readUint(data);
+    if (value !== undefined) values.set(type, value);
+  });
+  const flags = values.get(MPTCP_SUBFLOW_ATTR.FLAGS) ?? 0;
+  const tcp = tcpInfo && tcpInfo.length >= 84 ? { rtt_us: tcpInfo.readUInt32LE(68), rttvar_us: tcpInfo.readUInt32LE(72), cwnd: tcpInfo.readUInt32LE(80) } : {};
+  return {
+    ...decodeSocketId(payload),
+    token: tokenText(values.get(MPTCP_SUBFLOW_ATTR.TOKEN_LOC) ?? 0),
+    remote_token: tokenText(values.get(MPTCP_SUBFLOW_ATTR.TOKEN_REM) ?? 0),
+    locid: values.get(MPTCP_SUBFLOW_ATTR.ID_LOC) ?? 0,
+    remid: values.get(MPTCP_SUBFLOW_ATTR.ID_REM) ?? 0,
+    flags,
+    backup: (flags & MPTCP_SUBFLOW_FLAG.BKUP_LOC) !== 0,
+    remote_backup: (flags & MPTCP_SUBFLOW_FLAG.BKUP_REM) !== 0,
+    fully_established: (flags & MPTCP_SUBFLOW_FLAG.FULLY_ESTABLISHED) !== 0,
+    ...tcp,
+  };
+}
+
+/** A sock_diag client; close() it when done. */
+export class SockDiag {
+  private readonly socket: NetlinkSocket;
+
+  constructor(options: NetlinkSocketOptions = {}) {
+    this.socket = new NetlinkSocket(NETLINK_SOCK_DIAG, options);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private async dump(family: number, protocol: number, describe: string): Promise<NlMessage[]> {
+    const replies = await this.socket.request(SOCK_DIAG_BY_FAMILY, encodeInetDiagRequest(family, protocol), { dump: true, describe });
+    return replies.filter((r) => r.type === SOCK_DIAG_BY_FAMILY);
+  }
+
+  /** Every MPTCP socket (connections and listeners) of both families. */
+  async mptcpSockets(): Promise<MptcpSocket[]> {
+    const all = await Promise.all([AF_INET, AF_INET6].map((af) => this.dump(af, IPPROTO_MPTCP, `sock_diag MPTCP ${af === AF_INET ? "IPv4" : "IPv6"} dump`)));
+    return all.flat().map((m) => decodeMptcpSocket(m.payload));
+  }
+
+  /** Every TCP socket that is an MPTCP subflow. */
+  async subflows(): Promise<SubflowSocket[]> {
+    const all = await Promise.all([AF_INET, AF_INET6].map((af) => this.dump(af, IPPROTO_TCP, `sock_diag TCP ${af === AF_INET ? "IPv4" : "IPv6"} dump`)));
+    return all
+      .flat()
+      .map((m) => decodeSubflowSocket(m.payload))
+      .filter((s): s is SubflowSocket => s !== undefined && s.state !== TCP_STATES[TCP_LISTEN]);
+  }
+}

@@ -1,0 +1,108 @@
+// Everything `mptcp-policy monitor` shows, as one stream of PolicyEvents: the
+// mptcp_pm_events group of the kernel's path manager on a socket of its own
+// with a large receive buffer, and interface changes from the InterfaceTracker,
+// which also names the interface of each subflow event. When the kernel drops
+// events for lack of buffer space an `overflow` event says so.
+import { NETLINK_GENERIC, MPTCP_PM_EV_GRP_NAME } from "./constants.js";
+import { NetlinkError } from "./errors.js";
+import { resolveFamily } from "./genl.js";
+import { InterfaceTracker } from "./interfaces.js";
+import { decodeMptcpEvent } from "./mptcp-codec.js";
+import type { PolicyEvent } from "./policy-event.js";
+import { NetlinkSocket, type NetlinkSocketOptions } from "./socket.js";
+
+export interface MonitorOptions extends NetlinkSocketOptions {
+  /** Follow interfaces and addresses too (default true). */
+  readonly interfaces?: boolean;
+}
+
+/** 8 MiB: a burst of tens of thousands of events fits before the kernel drops any. */
+export const EVENT_RECEIVE_BUFFER = 8 << 20;
+
+/** Events whose `saddr` is an address of this host. */
+const LOCAL_SADDR_EVENTS = new Set(["created", "established", "subflow_established", "subflow_closed", "subflow_priority"]);
+
+export type EventListener = (event: PolicyEvent) => void;
+
+export class EventMonitor {
+  private readonly listeners: EventListener[] = [];
+
+  private constructor(
+    private readonly socket: NetlinkSocket,
+    readonly tracker: InterfaceTracker | undefined,
+  ) {}
+
+  static async start(options: MonitorOptions = {}): Promise<EventMonitor> {
+    const { interfaces = true, ...socketOptions } = options;
+    const socket = new NetlinkSocket(NETLINK_GENERIC, { receiveBuffer: EVENT_RECEIVE_BUFFER, ...socketOptions });
+    let tracker: InterfaceTracker | undefined;
+    try {
+      const family = await resolveFamily(socket, "mptcp_pm");
+      const group = family.groups.get(MPTCP_PM_EV_GRP_NAME);
+      if (group === undefined)
+        throw new NetlinkError({
+          errno: 2,
+          request: "nlctrl GETFAMILY mptcp_pm",
+          extack: `the kernel has no '${MPTCP_PM_EV_GRP_NAME}' group (MPTCP events need Linux 5.12 or newer)`,
+        });
+      tracker = interfaces ? await InterfaceTracker.start({ ...socketOptions, receiveBuffer: EVENT_RECEIVE_BUFFER }) : undefined;
+      const monitor = new EventMonitor(socket, tracker);
+      socket.onMulticast((message) => {
+        if (message.type !== family.id) return;
+        let event: PolicyEvent;
+        try {
+          event = decodeMptcpEvent(message.payload);
+        } catch {
+          return; // a malformed event: nothing to report
+        }
+        monitor.emit(monitor.complete(event));
+      });
+      socket.onOverflow(() => monitor.emit({ event: "overflow", time: Date.now(), source: "mptcp" }));
+      tracker?.onEvent((event) => monitor.emit(event));
+      socket.addMembership(group);
+      return monitor;
+    } catch (error) {
+      socket.close();
+      tracker?.close();
+      throw error;
+    }
+  }
+
+  onEvent(listener: EventListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** A socket failed (not an overflow, which is an event): events stop coming. */
+  onError(listener: (error: Error) => void): void {
+    this.socket.onError(listener);
+    this.tracker?.onError(listener);
+  }
+
+  close(): void {
+    this.socket.close();
+    this.tracker?.close();
+  }
+
+  /**
+   * Add the receive time and the interface: the kernel's if_idx named, or, when the
+   * kernel sent none (it does only for subflows bound to a device), the interface
+   * that holds the local address of a connection or subflow event.
+   */
+  private complete(event: PolicyEvent): PolicyEvent {
+    const time = Date.now();
+    if (!this.tracker) return { ...event, time };
+    if (event.ifindex !== undefined) {
+      const ifname = this.tracker.nameOf(event.ifindex);
+      return { ...event, time, ...(ifname !== undefined ? { ifname } : {}) };
+    }
+    if (event.saddr !== undefined && LOCAL_SADDR_EVENTS.has(event.event)) {
+      const link = this.tracker.interfaceOf(event.saddr);
+      if (link) return { ...event, time, ifindex: link.ifindex, ifname: link.ifname };
+    }
+    return { ...event, time };
+  }
+
+  private emit(event: PolicyEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
