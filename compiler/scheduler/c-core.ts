@@ -29,7 +29,8 @@ export function ifaceClasses(model: PolicyModel): readonly string[] {
   };
   for (const s of model.schedulers) s.steps.forEach((step) => visit(step.where));
   const classes = model.interfaces.map((i) => i.name).filter((n) => used.has(n));
-  if (classes.length > MAX_IFACE_CLASSES) throw new BpfGenerationError(`schedulers test ${classes.length} interfaces; at most ${MAX_IFACE_CLASSES} are supported`);
+  if (classes.length > MAX_IFACE_CLASSES)
+    throw new BpfGenerationError(`schedulers test ${classes.length} interfaces; at most ${MAX_IFACE_CLASSES} are supported`);
   return classes;
 }
 
@@ -60,7 +61,7 @@ export function banner(model: PolicyModel, what: string): string {
 export function generateCore(model: PolicyModel): string {
   const classes = ifaceClasses(model);
   const out: string[] = [banner(model, "the decision core of each scheduler (see mptcp_policy.h)")];
-  out.push("#ifndef MPP_SCHED_CORE_H\n#define MPP_SCHED_CORE_H\n\n#include \"mptcp_policy_types.h\"\n#include \"mptcp_policy.h\"\n");
+  out.push('#ifndef MPP_SCHED_CORE_H\n#define MPP_SCHED_CORE_H\n\n#include "mptcp_policy_types.h"\n#include "mptcp_policy.h"\n');
   if (classes.length > 0) {
     out.push("/* Interface classes: bit i of struct mpp_subflow.iface. */");
     for (const [i, name] of classes.entries()) {
@@ -266,7 +267,9 @@ function balanced(expression: string): boolean {
 
 function prefixC(side: "local" | "remote", p: PrefixModel): string {
   const bytes = ipaddr.parse(p.address).toByteArray();
-  const words = [0, 4, 8, 12].slice(0, p.family === "ipv4" ? 1 : 4).map((i) => (((bytes[i] ?? 0) << 24) | ((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0)) >>> 0);
+  const words = [0, 4, 8, 12]
+    .slice(0, p.family === "ipv4" ? 1 : 4)
+    .map((i) => (((bytes[i] ?? 0) << 24) | ((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0)) >>> 0);
   const hex = words.map((w) => `0x${w.toString(16).padStart(8, "0")}u`);
   const fn = `mpp_${side}_in${p.family === "ipv4" ? 4 : 6}`;
   return `${fn}(c, ${hex.join(", ")}, ${p.prefixLength}) /* ${p.address}/${p.prefixLength} */`;

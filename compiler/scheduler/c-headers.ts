@@ -190,66 +190,83 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 	return 1;
 }
 
+/* Each step reads the snapshot afresh: without this, clang keeps values loaded by one
+ * step for the next, and the verifier then carries what it learned about each subflow
+ * in one step into the next, exploring every combination (hundreds of thousands of
+ * instructions for 'use ...' followed by 'round_robin ...'). */
+#define mpp_fresh() asm volatile("" ::: "memory")
+
 #define MPP_LOWEST <
 #define MPP_HIGHEST >
 
-/* use [where WHERE] by lowest|highest FIELD */
+/* use [where WHERE] by lowest|highest FIELD. Whether a match was found is a flag of
+ * its own: the verifier then need not tell apart the states that differ only in which
+ * subflow is best so far. */
 #define MPP_USE(snap, r, step, WHERE, BETTER, FIELD)                                        \
 	do {                                                                                \
-		int best_ = -1;                                                             \
+		mpp_fresh();                                                                   \
+		__u32 found_ = 0, best_ = 0;                                                \
 		__u64 value_ = 0;                                                           \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
 			if (!(s_->flags & MPP_F_ACTIVE) || !WHERE(&(snap)->conn, s_))      \
 				continue;                                                   \
-			if (best_ < 0 || (__u64)s_->FIELD BETTER value_) {                  \
+			if (!found_ || (__u64)s_->FIELD BETTER value_) {                    \
+				found_ = 1;                                                 \
 				best_ = i_;                                                 \
 				value_ = s_->FIELD;                                         \
 			}                                                                   \
 		}                                                                           \
-		if (best_ >= 0)                                                             \
+		if (found_)                                                                 \
 			return mpp_found((r), (step), 1u << best_);                         \
 	} while (0)
 
 /* use any */
 #define MPP_USE_ANY(snap, r, step)                                                          \
 	do {                                                                                \
+		mpp_fresh();                                                                   \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			if ((snap)->sf[i_].flags & MPP_F_ACTIVE)                            \
 				return mpp_found((r), (step), 1u << i_);                    \
 		}                                                                           \
 	} while (0)
 
-/* redundant [where WHERE]: every match. The count, not the mask, decides whether the
- * step found anything: the verifier then need not tell the 256 masks apart. */
+/* redundant [where WHERE]: every match. A flag, not the mask, says whether the step
+ * found anything: the verifier then need not explore every mask. */
 #define MPP_REDUNDANT(snap, r, step, WHERE)                                                 \
 	do {                                                                                \
-		__u32 m_ = 0, n_ = 0;                                                       \
+		mpp_fresh();                                                                   \
+		__u32 m_ = 0, found_ = 0;                                                   \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
 			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_)) {      \
 				m_ |= 1u << i_;                                             \
-				n_++;                                                       \
+				found_ = 1;                                                 \
 			}                                                                   \
 		}                                                                           \
-		if (n_)                                                                     \
+		if (found_)                                                                 \
 			return mpp_found((r), (step), m_);                                  \
 	} while (0)
 
 /* round_robin [where WHERE]: count the matches, then take match number turn % count
- * in a second pass (a pick by position in a mask would make the verifier explore every
- * mask). The turn advances by one. */
+ * in a second pass. As above, a flag says whether there was a match, so the count and
+ * the position stay unknown to the verifier and its states merge. The turn advances
+ * by one. */
 #define MPP_ROUND_ROBIN(snap, r, step, WHERE)                                               \
 	do {                                                                                \
-		__u32 n_ = 0;                                                               \
+		mpp_fresh();                                                                   \
+		__u32 n_ = 0, found_ = 0;                                                   \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
-			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_))        \
+			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_)) {      \
 				n_++;                                                       \
+				found_ = 1;                                                 \
+			}                                                                   \
 		}                                                                           \
-		if (n_) {                                                                   \
+		if (found_) {                                                               \
 			__u32 k_ = (snap)->conn.turn % n_;                                  \
 			(r)->turn = (snap)->conn.turn + 1;                                  \
+			mpp_fresh();                                                        \
 			for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                    \
 				const struct mpp_subflow *s_ = &(snap)->sf[i_];             \
 				if (!(s_->flags & MPP_F_ACTIVE) || !WHERE(&(snap)->conn, s_)) \

@@ -63,7 +63,13 @@ export function describeQuantity(metric: MetricName, value: number): string {
       return value % 1_048_576 === 0 && value > 0 ? `${value / 1_048_576}MB` : value % 1024 === 0 && value > 0 ? `${value / 1024}KB` : `${value}B`;
     case "rate": {
       const bits = value * 8;
-      return bits % 1e9 === 0 && bits > 0 ? `${bits / 1e9}gbit` : bits % 1e6 === 0 && bits > 0 ? `${bits / 1e6}mbit` : bits % 1e3 === 0 && bits > 0 ? `${bits / 1e3}kbit` : `${value} bytes/s`;
+      return bits % 1e9 === 0 && bits > 0
+        ? `${bits / 1e9}gbit`
+        : bits % 1e6 === 0 && bits > 0
+          ? `${bits / 1e6}mbit`
+          : bits % 1e3 === 0 && bits > 0
+            ? `${bits / 1e3}kbit`
+            : `${value} bytes/s`;
     }
     default:
       return String(value);

@@ -31,7 +31,15 @@ export type IfaceNames = (ifname: string) => readonly string[];
 
 export function connectionFacts(snapshot: Snapshot): Facts {
   const c = snapshot.connection;
-  return { local: c.local, remote: c.remote, localPort: c.localPort, remotePort: c.remotePort, family: c.family, side: c.side, subflows: snapshot.subflows.length };
+  return {
+    local: c.local,
+    remote: c.remote,
+    localPort: c.localPort,
+    remotePort: c.remotePort,
+    family: c.family,
+    side: c.side,
+    subflows: snapshot.subflows.length,
+  };
 }
 
 /** The scheduler that serves the connection, by `for` in policy order. */

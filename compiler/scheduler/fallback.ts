@@ -42,7 +42,12 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
   const needsHook = steps.find((s) => s.mode === "redundant" || s.mode === "round_robin");
   if (needsHook) {
     const what = needsHook.mode === "redundant" ? "sending the same data on several subflows" : "taking subflows in turn";
-    return { scheduler: name, kind: "not_expressible", summary: `'${describeStep(needsHook)}' needs the BPF scheduler hook: the kernel's default scheduler does not support ${what}.`, losses: [] };
+    return {
+      scheduler: name,
+      kind: "not_expressible",
+      summary: `'${describeStep(needsHook)}' needs the BPF scheduler hook: the kernel's default scheduler does not support ${what}.`,
+      losses: [],
+    };
   }
   const [first, ...rest] = steps;
   if (!first || first.mode === "use_any") {
@@ -51,7 +56,8 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
   const losses: string[] = [];
   const order = first.order ?? { direction: "lowest", metric: "rtt" };
   losses.push(`among the subflows of the first tier the kernel picks by send-buffer linger time, not by ${order.direction} ${order.metric}`);
-  if (rest.length > 1 || (rest[0] && rest[0].mode !== "use_any")) losses.push(`the later steps (${rest.map(describeStep).join("; ")}) become one tier: any usable backup subflow`);
+  if (rest.length > 1 || (rest[0] && rest[0].mode !== "use_any"))
+    losses.push(`the later steps (${rest.map(describeStep).join("; ")}) become one tier: any usable backup subflow`);
   if (!first.where) {
     return { scheduler: name, kind: "approximated", summary: "the kernel's default scheduler sends on the usable subflows, non-backup first.", losses };
   }
@@ -59,11 +65,22 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
   const relaxed = simplify(relax(first.where, true, dropped));
   for (const d of dropped) losses.push(`'${d}' is not followed: the path manager cannot see subflow metrics as packets are sent`);
   if (relaxed === true || relaxed === false) {
-    if (dropped.length > 0) return { scheduler: name, kind: "not_expressible", summary: `its first step chooses by subflow metrics only (${describeCondition(first.where)}), which needs the BPF scheduler hook.`, losses: [] };
+    if (dropped.length > 0)
+      return {
+        scheduler: name,
+        kind: "not_expressible",
+        summary: `its first step chooses by subflow metrics only (${describeCondition(first.where)}), which needs the BPF scheduler hook.`,
+        losses: [],
+      };
     return { scheduler: name, kind: "approximated", summary: "the kernel's default scheduler sends on the usable subflows, non-backup first.", losses };
   }
   if (flagsOnly(relaxed)) {
-    return { scheduler: name, kind: "approximated", summary: `the kernel's default scheduler already prefers usable non-backup, non-stale subflows (${describeCondition(first.where)}).`, losses };
+    return {
+      scheduler: name,
+      kind: "approximated",
+      summary: `the kernel's default scheduler already prefers usable non-backup, non-stale subflows (${describeCondition(first.where)}).`,
+      losses,
+    };
   }
   return {
     scheduler: name,

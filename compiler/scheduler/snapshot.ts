@@ -71,10 +71,17 @@ export function parseSnapshot(json: Json): Snapshot {
 function subflow(json: Json, where: string): SubflowSnapshot {
   const s = object(json, where);
   const ifname = s["ifname"];
-  if (typeof ifname !== "string" || ifname.length === 0 || ifname.length > 15) throw new SnapshotError(`${where}.ifname: expected a kernel interface name (1 to 15 characters)`);
+  if (typeof ifname !== "string" || ifname.length === 0 || ifname.length > 15)
+    throw new SnapshotError(`${where}.ifname: expected a kernel interface name (1 to 15 characters)`);
   const metrics = {} as Record<MetricName, number>;
   for (const m of METRICS) metrics[m.name] = integer(s[m.name], 0, METRIC_MAX[m.name], `${where}.${m.name}`);
-  return { ifname, metrics, stale: flag(s["stale"], `${where}.stale`), backup: flag(s["backup"], `${where}.backup`), active: flag(s["active"], `${where}.active`) };
+  return {
+    ifname,
+    metrics,
+    stale: flag(s["stale"], `${where}.stale`),
+    backup: flag(s["backup"], `${where}.backup`),
+    active: flag(s["active"], `${where}.active`),
+  };
 }
 
 function object(json: Json, where: string): Record<string, Json> {
@@ -88,7 +95,8 @@ function oneOf<T extends string>(json: Json, values: readonly T[], where: string
 }
 
 function integer(json: Json, min: number, max: number, where: string): number {
-  if (typeof json !== "number" || !Number.isInteger(json) || json < min || json > max) throw new SnapshotError(`${where}: expected a whole number from ${min} to ${max}`);
+  if (typeof json !== "number" || !Number.isInteger(json) || json < min || json > max)
+    throw new SnapshotError(`${where}: expected a whole number from ${min} to ${max}`);
   return json;
 }
 

@@ -2,15 +2,19 @@
 // does prints a stack trace: usage and I/O problems are one line and exit 2.
 import { parseArgs } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
+import { attachCommand, detachCommand } from "./attach-command.js";
+import { buildCommand } from "./build-command.js";
 import { checkCommand } from "./check-command.js";
 import type { Command } from "./command.js";
 import { compileCommand } from "./compile-command.js";
 import { InputError, UsageError } from "./errors.js";
 import { explainCommand } from "./explain-command.js";
 import { fmtCommand } from "./fmt-command.js";
+import { simulateCommand } from "./simulate-command.js";
 import { monitorCommand } from "./monitor-command.js";
 import { statusCommand } from "./status-command.js";
 import { writeErr, writeOut } from "./output.js";
+import { runCommand } from "./run-command.js";
 
 /** Every command, in the order `--help` lists them. */
 const COMMANDS: ReadonlyMap<string, Command> = new Map(
@@ -19,8 +23,13 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     fmtCommand,
     compileCommand,
     explainCommand,
+    simulateCommand,
     monitorCommand,
     statusCommand,
+    runCommand,
+    buildCommand,
+    attachCommand,
+    detachCommand,
   ].map((c) => [c.name, c]),
 );
 

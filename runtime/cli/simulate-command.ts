@@ -1,0 +1,120 @@
+// `mptcp-policy simulate PATH ...`: run a policy on recorded input without a kernel
+// connection. Two modes share the command:
+//   --subflows FILE   scheduler snapshots, one JSON object per line (this file)
+//   --events FILE     path-manager events (filled in by the path-manager issue)
+// For schedulers, two engines answer the same question on the same input: the
+// TypeScript reference evaluator, or the generated BPF decision core run in this
+// kernel through BPF_PROG_TEST_RUN. One output function writes text or JSON lines.
+import { readFileSync } from "node:fs";
+import { interfaceMatcher } from "../../compiler/interfaces.js";
+import type { PolicyModel } from "../../compiler/model.js";
+import type { ScheduleDecision } from "../../compiler/scheduler/evaluate.js";
+import { decisionJson, simulateSchedules } from "../../compiler/scheduler/simulate.js";
+import { parseSnapshot, SnapshotError, type Snapshot } from "../../compiler/scheduler/snapshot.js";
+import { BpfEngine } from "../bpf/engine.js";
+import { BpfLoadError } from "../bpf/helper.js";
+import { CompileError, ToolchainError } from "../bpf/toolchain.js";
+import { formatOption, requirePaths, type Command } from "./command.js";
+import { loadModel } from "./compile-command.js";
+import { InputError, UsageError } from "./errors.js";
+import { writeErr, writeOut } from "./output.js";
+
+export type SchedulerEngineName = "reference" | "bpf";
+
+export const simulateCommand: Command = {
+  name: "simulate",
+  summary: "run a policy on recorded events or scheduler snapshots",
+  usage: `Usage: mptcp-policy simulate PATH --subflows FILE [--engine reference|bpf] [--format text|json]
+       mptcp-policy simulate PATH --events FILE
+
+--subflows FILE: one scheduler snapshot per line, for example
+  {"connection": {"family": "ipv4", "local": "10.1.1.1", "remote": "192.0.2.7",
+   "local_port": 40000, "remote_port": 443},
+   "subflows": [{"ifname": "wlan0", "rtt": 23000, "rtt_var": 4000, "cwnd": 10,
+   "inflight": 2, "queued": 0, "pacing": 1250000, "lost": 0, "retrans": 0,
+   "stale": false, "backup": false, "active": true}]}
+(times in us, queued in bytes, pacing in bytes per second; "side": "client" or
+"server" may be added to the connection, default client). Prints one line per
+snapshot, in order; with --format json:
+  {"scheduler": "prefer_wifi", "step": 1, "scheduled": [0]}
+(step: the 1-based step that found a subflow, null when none did; scheduler: null
+when no scheduler of the policy serves the connection). Snapshots of the same
+connection share its round_robin turn.
+
+Options:
+  --subflows FILE   scheduler snapshots (JSON lines; '-' reads standard input)
+  --events FILE     path-manager events
+  --engine NAME     reference (default): the TypeScript evaluator; bpf: the
+                    generated decision core in this kernel (needs root and clang)
+  --format FORMAT   text (default) or json
+  -h, --help        show this help`,
+  options: {
+    subflows: { type: "string" },
+    events: { type: "string" },
+    engine: { type: "string" },
+    format: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+  run(values, positionals) {
+    if (typeof values["events"] === "string") throw new UsageError("simulate --events is not available yet");
+    const file = values["subflows"];
+    if (typeof file !== "string") throw new UsageError("simulate needs --subflows FILE or --events FILE (try 'mptcp-policy simulate --help')");
+    const engine = engineOption(values["engine"]);
+    const format = formatOption(values["format"] ?? "text");
+    const snapshots = readSnapshots(file);
+    const model = loadModel(requirePaths(positionals, "simulate"));
+    if (!model) return 1;
+    const decisions = engine === "reference" ? simulateSchedules(model, snapshots, interfaceMatcher(model)) : runBpf(model, snapshots);
+    const lines = decisions.map((d, i) => (format === "json" ? JSON.stringify(decisionJson(d)) : describeDecision(i + 1, d, snapshots[i] as Snapshot)));
+    if (lines.length > 0) writeOut(lines.join("\n"));
+    return 0;
+  },
+};
+
+function engineOption(value: string | boolean | undefined): SchedulerEngineName {
+  if (value === undefined || value === "reference" || value === "bpf") return value ?? "reference";
+  throw new UsageError(`--engine must be 'reference' or 'bpf', not '${String(value)}'`);
+}
+
+/** One snapshot per non-blank line; a bad line is exit 2 with its line number. */
+export function readSnapshots(file: string): Snapshot[] {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (cause) {
+    throw new InputError(`${file}: ${(cause as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : String((cause as Error).message)}`);
+  }
+  const snapshots: Snapshot[] = [];
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    try {
+      snapshots.push(parseSnapshot(JSON.parse(line)));
+    } catch (cause) {
+      if (cause instanceof SnapshotError || cause instanceof SyntaxError) throw new InputError(`${file}:${i + 1}: ${cause.message}`);
+      throw cause;
+    }
+  }
+  return snapshots;
+}
+
+function runBpf(model: PolicyModel, snapshots: readonly Snapshot[]): ScheduleDecision[] {
+  let engine: BpfEngine | undefined;
+  try {
+    engine = new BpfEngine(model);
+    return engine.run(snapshots.map((snapshot) => ({ snapshot })));
+  } catch (cause) {
+    if (cause instanceof ToolchainError) throw new InputError(cause.message);
+    if (cause instanceof BpfLoadError) throw new InputError(`--engine bpf: the kernel refused the test run (${cause.message}); it needs root`);
+    if (cause instanceof CompileError) throw new Error(`${cause.message}\n${cause.stderr}`);
+    throw cause;
+  } finally {
+    engine?.close();
+  }
+}
+
+function describeDecision(line: number, d: ScheduleDecision, snapshot: Snapshot): string {
+  if (d.scheduler === null) return `${line}: no scheduler of the policy serves this connection (the kernel's default scheduler does)`;
+  if (d.step === null) return `${line}: ${d.scheduler}: no step found a usable subflow: nothing is sent`;
+  const chosen = d.scheduled.map((i) => `${i} (${snapshot.subflows[i]?.ifname ?? "?"})`).join(", ");
+  return `${line}: ${d.scheduler} step ${d.step}: ${chosen}`;
+}
