@@ -1,0 +1,79 @@
+// `mptcp-policy run`: the daemon. It refuses to start, with one line and exit 1,
+// when it could not work: no CAP_NET_ADMIN, MPTCP off, unsafe or broken policy files.
+import type { LevelWithSilent } from "pino";
+import { DEFAULT_CONFIG, loadPolicy } from "../daemon/policy-source.js";
+import { hasNetAdmin, mptcpProblem } from "../daemon/preflight.js";
+import type { Command } from "./command.js";
+import { UsageError } from "./errors.js";
+import { writeErr } from "./output.js";
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "run the daemon: enforce a policy on this network namespace",
+  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions]
+
+Configures the kernel's MPTCP path manager for the policy in PATH (default
+${DEFAULT_CONFIG}), follows the kernel's MPTCP events and the interfaces of the
+network namespace it runs in, and carries out the rules. Logs are JSON lines
+(pretty on a terminal). SIGHUP or a changed file reloads the policy; a policy with
+errors is rejected and the running one stays. SIGTERM/SIGINT restore the path
+manager, limits and endpoints found at start, then exit 0.
+
+Options:
+  --config PATH            a policy file or directory (default ${DEFAULT_CONFIG})
+  --dry-run                decide and log, send nothing to the kernel
+  --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
+  --insecure-permissions   accept policy files not owned by root or writable by others
+  --no-watch               reload on SIGHUP only, not when files change
+  -h, --help               show this help`,
+  options: {
+    config: { type: "string", default: DEFAULT_CONFIG },
+    "dry-run": { type: "boolean", default: false },
+    "log-level": { type: "string", default: "info" },
+    "insecure-permissions": { type: "boolean", default: false },
+    "no-watch": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+  async run(values) {
+    // Loaded here, not at start-up: other commands never pay for pino and netlink.
+    const { Daemon } = await import("../daemon/daemon.js");
+    const { createLogger, LOG_LEVELS } = await import("../daemon/logger.js");
+    const level = String(values["log-level"]) as LevelWithSilent;
+    if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+    const config = String(values["config"]);
+    const refuse = (reason: string) => {
+      writeErr(`mptcp-policy: ${reason}`);
+      return 1;
+    };
+    if (!hasNetAdmin()) return refuse("needs CAP_NET_ADMIN to configure MPTCP: run as root or grant the capability (see examples/mptcp-policy.service)");
+    const mptcp = mptcpProblem();
+    if (mptcp) return refuse(mptcp);
+    const loaded = loadPolicy(config, { insecurePermissions: values["insecure-permissions"] === true });
+    if (!loaded.ok) {
+      if (loaded.problems.length > 1) for (const problem of loaded.problems.slice(0, -1)) writeErr(problem);
+      return refuse(`${loaded.problems[loaded.problems.length - 1] ?? "the policy could not be loaded"}`);
+    }
+    const logger = createLogger(level, process.stdout);
+    for (const warning of loaded.warnings) logger.warn(warning);
+    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true }, logger);
+    // Signals are handled from the start: a SIGHUP during start-up must not kill the
+    // daemon (its default action), and a SIGTERM must still restore what was changed.
+    let started = false;
+    let stopped: ((status: number) => void) | undefined;
+    const done = new Promise<number>((resolve) => (stopped = resolve));
+    process.on("SIGHUP", () => {
+      if (started) void daemon.reload("SIGHUP");
+      else logger.info("SIGHUP during start-up: the policy just loaded is the current one");
+    });
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void daemon.stop(signal).then(() => stopped?.(0)));
+    try {
+      await daemon.start(loaded.model);
+    } catch (error) {
+      await daemon.stop("start failed");
+      return refuse(`could not start: ${(error as Error).message}`);
+    }
+    started = true;
+    daemon.watchFiles();
+    return done;
+  },
+};

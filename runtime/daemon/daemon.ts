@@ -1,0 +1,212 @@
+// `mptcp-policy run`: configure the path manager for the policy, follow the kernel's
+// MPTCP events and the namespace's interface changes, and carry out the rules.
+// Reload on SIGHUP or a file change (a broken policy never replaces a working one);
+// restore what was changed on SIGTERM/SIGINT; resynchronise after an event overflow.
+import { ConnectionTable } from "../../compiler/connections.js";
+import { decide } from "../../compiler/decide.js";
+import { endpointActions } from "../../compiler/endpoint-actions.js";
+import type { PolicyEvent as CorePolicyEvent } from "../../compiler/events.js";
+import { interfaceMatcher, type InterfaceMatcher } from "../../compiler/interfaces.js";
+import type { PolicyModel } from "../../compiler/model.js";
+import { planPolicy, type Strategy } from "../../compiler/plan.js";
+import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type PolicyEvent } from "../netlink/index.js";
+import { DelayedActions } from "./delayed-actions.js";
+import { Executor } from "./executor.js";
+import { applyLimits, desiredEndpoints, restoreState, saveState, setPathManager, syncEndpoints, type SavedState } from "./kernel-setup.js";
+import type { Logger } from "./logger.js";
+import { loadPolicy, watchPolicy } from "./policy-source.js";
+import { RateLimiter } from "./rate-limiter.js";
+
+export interface DaemonOptions {
+  readonly config: string;
+  readonly dryRun: boolean;
+  readonly insecurePermissions: boolean;
+  readonly watch: boolean;
+}
+
+interface ActivePolicy {
+  readonly model: PolicyModel;
+  readonly strategy: Strategy;
+  readonly matcher: InterfaceMatcher;
+}
+
+export class Daemon {
+  private policy!: ActivePolicy;
+  private readonly table = new ConnectionTable();
+  private readonly delayed = new DelayedActions();
+  private pm!: MptcpPathManager;
+  private tracker!: InterfaceTracker;
+  private monitor!: EventMonitor;
+  private executor!: Executor;
+  private saved: SavedState | undefined;
+  private stopping: Promise<void> | undefined;
+  private resyncing = false;
+
+  constructor(
+    private readonly options: DaemonOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Start, or throw an Error whose message is the one-line reason. */
+  async start(model: PolicyModel): Promise<void> {
+    this.policy = activate(model);
+    this.pm = await MptcpPathManager.open();
+    this.tracker = await InterfaceTracker.start();
+    // Subscribe before reading the state, so nothing happens unseen in between.
+    this.monitor = await EventMonitor.start();
+    this.executor = new Executor({
+      pm: this.pm,
+      tracker: this.tracker,
+      table: this.table,
+      delayed: this.delayed,
+      limiter: new RateLimiter(),
+      logger: this.logger,
+      dryRun: this.options.dryRun,
+      policy: () => this.policy,
+    });
+    if (!this.options.dryRun) {
+      this.saved = await saveState(this.pm);
+      await this.configure(undefined);
+    }
+    await this.resync("start");
+    this.monitor.onEvent((event) => this.onEvent(event));
+    this.tracker.onEvent((event) => this.onEvent(event));
+    this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
+  }
+
+  /** Apply the static configuration, only the differences from `previous`. */
+  private async configure(previous: ActivePolicy | undefined): Promise<void> {
+    const { model, strategy } = this.policy;
+    if (previous?.strategy !== strategy) {
+      setPathManager(strategy);
+      this.logger.info({ path_manager: strategy, reasons: planPolicy(model).reasons }, "path manager selected");
+    }
+    if (strategy === "kernel") {
+      if (JSON.stringify(previous?.model.limits) !== JSON.stringify(model.limits)) await applyLimits(this.pm, model, this.logger);
+      await syncEndpoints(this.pm, desiredEndpoints(model, this.tracker), this.logger);
+    } else if (previous?.strategy === "kernel") {
+      // The userspace path manager ignores endpoints: leave none behind that the kernel would act on later.
+      await syncEndpoints(this.pm, [], this.logger);
+    }
+  }
+
+  private onEvent(event: PolicyEvent): void {
+    const since = Date.now();
+    if (event.event === "overflow") {
+      this.logger.warn({ source: event.source }, "events were lost (receive buffer overflow): resynchronising");
+      void this.resync("overflow");
+      return;
+    }
+    if (event.event === "unknown") return;
+    try {
+      const named = event.ifname === undefined && event.ifindex !== undefined ? { ...event, ifname: this.tracker.nameOf(event.ifindex) } : event;
+      const core = named as CorePolicyEvent;
+      const connection = this.table.apply(core);
+      const { model, strategy, matcher } = this.policy;
+      const decision = decide(model, core, connection, matcher);
+      this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? `${decision.rule.at.file}:${decision.rule.at.line}` : null }, "event");
+      const actions = [...decision.actions, ...(strategy === "userspace" ? endpointActions(model, core, connection) : [])];
+      this.executor.run(actions, event.event, since);
+      if (strategy === "kernel" && (event.event === "address_added" || event.event === "address_removed")) void this.refreshEndpoints();
+      if (event.event === "closed" && event.token !== undefined) {
+        const cancelled = this.executor.forget(event.token);
+        if (cancelled > 0) this.logger.info({ token: event.token, cancelled }, "connection closed: delayed actions cancelled");
+      }
+    } catch (error) {
+      // A bug of ours must not stop the daemon: log it with the event and go on.
+      this.logger.error({ event: event.event, err: error }, "could not handle the event");
+    }
+  }
+
+  private async refreshEndpoints(): Promise<void> {
+    if (this.options.dryRun) return;
+    try {
+      await syncEndpoints(this.pm, desiredEndpoints(this.policy.model, this.tracker), this.logger);
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not update the endpoints");
+    }
+  }
+
+  /** Rebuild the connection table from sock_diag (at start, after a restart, after an overflow). */
+  private async resync(reason: string): Promise<void> {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    try {
+      const status = await readStatus();
+      const listening = new Set(status.listeners.map((l) => l.sport));
+      const open = new Set<string>();
+      for (const c of status.connections) {
+        if (c.fallback) continue;
+        open.add(c.token);
+        if (!this.table.connections.has(c.token)) {
+          this.table.apply({ event: "established", token: c.token, family: c.family, saddr: c.saddr, daddr: c.daddr, sport: c.sport, dport: c.dport, server_side: listening.has(c.sport) });
+        }
+        const connection = this.table.connections.get(c.token);
+        for (const s of c.subflows) {
+          const ifname = s.ifname ?? (s.ifindex !== undefined ? this.tracker.nameOf(s.ifindex) : undefined);
+          const known = connection?.subflows.find((k) => k.saddr === s.saddr && k.sport === s.sport && k.daddr === s.daddr && k.dport === s.dport);
+          if (known) Object.assign(known, { locid: s.locid, remid: s.remid, ifindex: s.ifindex, ifname, backup: s.backup });
+          else this.table.apply({ event: "subflow_established", token: c.token, family: s.family, saddr: s.saddr, daddr: s.daddr, sport: s.sport, dport: s.dport, locid: s.locid, remid: s.remid, backup: s.backup, ...(s.ifindex !== undefined ? { ifindex: s.ifindex } : {}), ...(ifname !== undefined ? { ifname } : {}) });
+        }
+      }
+      for (const token of [...this.table.connections.keys()]) {
+        if (!open.has(token)) {
+          this.table.connections.delete(token);
+          this.executor.forget(token);
+        }
+      }
+      this.logger.info({ reason, connections: this.table.connections.size }, "connections resynchronised");
+    } catch (error) {
+      this.logger.warn({ reason, err: error }, "could not read the live connections");
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  /** Load the policy again; keep the running one if the new one has errors. */
+  async reload(why: string): Promise<boolean> {
+    const loaded = loadPolicy(this.options.config, { insecurePermissions: this.options.insecurePermissions });
+    if (!loaded.ok) {
+      for (const problem of loaded.problems) this.logger.error({ reason: why }, problem);
+      this.logger.error({ reason: why }, "the new policy was rejected; the running policy stays in force");
+      return false;
+    }
+    for (const warning of loaded.warnings) this.logger.warn(warning);
+    const previous = this.policy;
+    this.policy = activate(loaded.model);
+    if (!this.options.dryRun) {
+      try {
+        await this.configure(previous);
+      } catch (error) {
+        this.logger.warn({ err: error }, "could not apply every change of the new policy");
+      }
+    }
+    this.logger.info({ reason: why, strategy: this.policy.strategy, rules: loaded.model.rules.length }, "policy reloaded");
+    return true;
+  }
+
+  /** Stop: cancel pending actions, restore the kernel's state, close the sockets. */
+  stop(signal: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info({ signal }, "stopping");
+      this.delayed.cancelAll();
+      this.monitor?.close();
+      try {
+        if (this.saved) await restoreState(this.pm, this.saved, this.logger);
+      } catch (error) {
+        this.logger.warn({ err: error }, "could not restore everything");
+      }
+      this.tracker?.close();
+      this.pm?.close();
+    })();
+    return this.stopping;
+  }
+
+  watchFiles(): void {
+    if (this.options.watch) watchPolicy(this.options.config, () => void this.reload("file changed"));
+  }
+}
+
+function activate(model: PolicyModel): ActivePolicy {
+  return { model, strategy: planPolicy(model).strategy, matcher: interfaceMatcher(model) };
+}

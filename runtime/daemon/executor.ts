@@ -1,0 +1,204 @@
+// Carrying out the decision core's actions on the kernel. Under the userspace path
+// manager each action becomes requests for one connection (or every connection, for
+// interface events); under the in-kernel path manager it becomes endpoint changes.
+// Nothing here throws: a connection that closed meanwhile (ENOENT, EINVAL) is a debug
+// line, anything else a warning, and the daemon goes on.
+import type { ConnectionState, ConnectionTable } from "../../compiler/connections.js";
+import type { PlannedAction } from "../../compiler/decide.js";
+import type { PolicyModel } from "../../compiler/model.js";
+import type { Strategy } from "../../compiler/plan.js";
+import { NetlinkError, type Family, type InterfaceTracker, type MptcpPathManager } from "../netlink/index.js";
+import type { DelayedActions } from "./delayed-actions.js";
+import { addressesOf, LocalIds } from "./local-addresses.js";
+import type { Logger } from "./logger.js";
+import type { RateLimiter } from "./rate-limiter.js";
+
+export interface ExecutorContext {
+  readonly pm: MptcpPathManager;
+  readonly tracker: InterfaceTracker;
+  readonly table: ConnectionTable;
+  readonly delayed: DelayedActions;
+  readonly limiter: RateLimiter;
+  readonly logger: Logger;
+  readonly dryRun: boolean;
+  /** Current policy and strategy: replaced on reload. */
+  policy(): { readonly model: PolicyModel; readonly strategy: Strategy };
+}
+
+/** Errors that mean "the connection or subflow is already gone". */
+const STALE = new Set(["ENOENT", "EINVAL", "ENOTCONN", "ESRCH", "EBADF"]);
+
+export class Executor {
+  readonly ids = new LocalIds();
+
+  constructor(private readonly context: ExecutorContext) {}
+
+  /** Run (or schedule) the actions of one decision; `since` is when the event arrived. */
+  run(actions: readonly PlannedAction[], eventName: string, since: number): void {
+    for (const action of actions) {
+      const log = this.context.logger.child({ event: eventName, rule: `${action.at.file}:${action.at.line}`, action: action.op, ...(action.token !== undefined ? { token: action.token } : {}) });
+      if (action.op === "log") {
+        log.info({ result: "logged" }, action.message);
+        continue;
+      }
+      if (action.afterUs > 0) {
+        const delayMs = action.afterUs / 1000;
+        log.debug({ delay_ms: delayMs }, "scheduled");
+        this.context.delayed.schedule(action.scope === "connection" ? action.token : undefined, delayMs, () => void this.carryOut(action, log, Date.now()));
+      } else void this.carryOut(action, log, since);
+    }
+  }
+
+  /** Forget what was kept for a closed connection. */
+  forget(token: string): number {
+    this.ids.forget(token);
+    this.context.limiter.forget(token);
+    return this.context.delayed.cancel(token);
+  }
+
+  private async carryOut(action: PlannedAction, log: Logger, since: number): Promise<void> {
+    const { table, limiter, dryRun } = this.context;
+    const tokens = action.scope === "connection" ? (action.token !== undefined ? [action.token] : []) : action.scope === "every_connection" ? [...table.connections.keys()] : [];
+    const strategy = this.context.policy().strategy;
+    if (strategy === "userspace" && action.scope === "connection" && action.token !== undefined && !table.connections.has(action.token)) {
+      log.debug({ result: "skipped" }, "the connection closed before the action");
+      return;
+    }
+    const allowed = limiter.allow(action.scope === "connection" ? action.token : undefined);
+    if (allowed !== "ok") {
+      log.warn({ result: "rate-limited", limit: allowed }, `action dropped: the ${allowed === "global" ? "daemon's" : "connection's"} action rate limit is reached`);
+      return;
+    }
+    const requests = strategy === "kernel" ? this.kernelRequests(action) : tokens.flatMap((token) => this.userspaceRequests(action, token));
+    if (requests.length === 0) {
+      log.info({ result: "nothing-to-do" }, "no kernel request needed (no matching address or subflow)");
+      return;
+    }
+    for (const request of requests) {
+      if (dryRun) {
+        log.info({ result: "dry-run", request: request.describe }, "would send");
+        continue;
+      }
+      try {
+        await request.send();
+        log.info({ result: "ok", request: request.describe, latency_ms: Number((Date.now() - since).toFixed(3)) }, "done");
+      } catch (error) {
+        if (error instanceof NetlinkError && STALE.has(error.code)) log.debug({ result: error.code, request: request.describe, extack: error.extack }, "the kernel refused: the connection or subflow is gone");
+        else if (error instanceof NetlinkError) log.warn({ result: error.code, request: request.describe, extack: error.extack }, error.message);
+        else log.warn({ result: "failed", request: request.describe }, String((error as Error)?.message ?? error));
+      }
+    }
+  }
+
+  private iface(name: string | undefined) {
+    return name === undefined ? undefined : this.context.policy().model.interfaces.find((i) => i.name === name);
+  }
+
+  /** The subflows of a connection on a policy interface. */
+  private subflowsOn(connection: ConnectionState, ifaceName: string) {
+    const addresses = new Set(addressesOf(this.context.tracker, this.iface(ifaceName)).map((a) => a.address));
+    return connection.subflows.filter((s) => s.saddr !== undefined && s.daddr !== undefined && s.sport !== undefined && s.dport !== undefined && addresses.has(s.saddr));
+  }
+
+  private userspaceRequests(action: PlannedAction, token: string): Request[] {
+    const { pm, table, tracker } = this.context;
+    const connection = table.connections.get(token);
+    if (!connection) return [];
+    const family = (connection.family ?? "ipv4") as Family;
+    switch (action.op) {
+      case "create": {
+        const to = action.to ?? connection.daddr;
+        const port = action.port ?? connection.dport;
+        if (to === undefined || port === undefined) return [];
+        const toFamily: Family = to.includes(":") ? "ipv6" : "ipv4";
+        const local = action.via !== undefined ? addressesOf(tracker, this.iface(action.via), toFamily)[0] : { address: action.from ?? connection.saddr, ifindex: undefined };
+        if (!local?.address) return [];
+        const limit = this.context.policy().model.limits.subflows;
+        if (limit !== undefined && connection.subflows.length - 1 >= limit) return [];
+        const address = local.address;
+        const id = this.ids.idFor(connection, address);
+        const ifindex = local.ifindex;
+        return [
+          {
+            describe: `SUBFLOW_CREATE token ${token} ${local.address} (id ${id}) -> ${to}:${port}${action.backup ? " backup" : ""}`,
+            send: () => pm.createSubflow(token, { id, address, ...(ifindex !== undefined ? { ifindex } : {}), backup: action.backup }, { address: to, port }),
+          },
+        ];
+      }
+      case "destroy": {
+        const subflows = action.via !== undefined ? this.subflowsOn(connection, action.via) : action.subflow ? [action.subflow] : [];
+        return subflows.flatMap((s) =>
+          s.saddr !== undefined && s.sport !== undefined && s.daddr !== undefined && s.dport !== undefined
+            ? [{ describe: `SUBFLOW_DESTROY token ${token} ${s.saddr}:${s.sport} -> ${s.daddr}:${s.dport}`, send: () => pm.destroySubflow(token, { address: s.saddr as string, port: s.sport as number }, { address: s.daddr as string, port: s.dport as number }) }]
+            : [],
+        );
+      }
+      case "announce": {
+        const addresses = action.iface !== undefined ? addressesOf(tracker, this.iface(action.iface), family).map((a) => a.address) : action.address !== undefined ? [action.address] : [];
+        return addresses.map((address) => {
+          const id = this.ids.idFor(connection, address);
+          return { describe: `ANNOUNCE token ${token} ${address} (id ${id})${action.port !== undefined ? ` port ${action.port}` : ""}`, send: () => pm.announce(token, { id, address, ...(action.port !== undefined ? { port: action.port } : {}) }) };
+        });
+      }
+      case "withdraw": {
+        const addresses = action.iface !== undefined ? addressesOf(tracker, this.iface(action.iface)).map((a) => a.address) : action.address !== undefined ? [action.address] : [];
+        return addresses.flatMap((address) => {
+          const id = this.ids.existing(token, address);
+          return id === undefined ? [] : [{ describe: `REMOVE token ${token} id ${id} (${address})`, send: () => pm.remove(token, id) }];
+        });
+      }
+      case "set":
+        return this.subflowsOn(connection, action.iface).map((s) => ({
+          describe: `SET_FLAGS token ${token} ${s.saddr}:${s.sport} -> ${s.daddr}:${s.dport} ${action.backup ? "backup" : "active"}`,
+          send: async () => {
+            await pm.setSubflowBackup(token, { address: s.saddr as string, port: s.sport as number }, { address: s.daddr as string, port: s.dport as number }, action.backup);
+            s.backup = action.backup;
+          },
+        }));
+      case "log":
+        return [];
+    }
+  }
+
+  /** Endpoint changes: the in-kernel path manager applies them to every connection. */
+  private kernelRequests(action: PlannedAction): Request[] {
+    const { pm, tracker } = this.context;
+    const addressesFor = (iface: string | undefined, address: string | undefined) => (iface !== undefined ? addressesOf(tracker, this.iface(iface)) : address !== undefined ? [{ address, ifindex: undefined }] : []);
+    const endpointIdOf = async (address: string) => (await pm.listEndpoints()).find((e) => e.address === address)?.id;
+    switch (action.op) {
+      case "create":
+        return addressesFor(action.via, action.from).map((a) => ({
+          describe: `ADD_ADDR ${a.address} subflow${action.backup ? " backup" : ""}`,
+          send: () => pm.addEndpoint({ address: a.address, ...(a.ifindex !== undefined ? { ifindex: a.ifindex } : {}), flags: action.backup ? ["subflow", "backup"] : ["subflow"] }),
+        }));
+      case "announce":
+        return addressesFor(action.iface, action.address).map((a) => ({
+          describe: `ADD_ADDR ${a.address} signal${action.port !== undefined ? ` port ${action.port}` : ""}`,
+          send: () => pm.addEndpoint({ address: a.address, ...(a.ifindex !== undefined ? { ifindex: a.ifindex } : {}), flags: ["signal"], ...(action.port !== undefined ? { port: action.port } : {}) }),
+        }));
+      case "destroy":
+      case "withdraw": {
+        const iface = action.op === "destroy" ? action.via : action.iface;
+        return addressesFor(iface, action.op === "withdraw" ? action.address : undefined).map((a) => ({
+          describe: `DEL_ADDR ${a.address}`,
+          send: async () => {
+            const id = await endpointIdOf(a.address);
+            if (id !== undefined) await pm.deleteEndpoint(id, a.address);
+          },
+        }));
+      }
+      case "set":
+        return addressesFor(action.iface, undefined).map((a) => ({
+          describe: `SET_FLAGS ${a.address} ${action.backup ? "backup" : "active"}`,
+          send: () => pm.setEndpointFlags({ address: a.address }, { backup: action.backup }),
+        }));
+      case "log":
+        return [];
+    }
+  }
+}
+
+interface Request {
+  readonly describe: string;
+  send(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+// The namespace-wide configuration the daemon owns: which path manager runs, the
+// limits, and (under the in-kernel path manager) the endpoints. What was there
+// before is saved at start and put back on exit; a reload applies only the
+// differences.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { PolicyModel } from "../../compiler/model.js";
+import type { Strategy } from "../../compiler/plan.js";
+import type { AddressSpec, Endpoint, InterfaceTracker, Limits, MptcpPathManager } from "../netlink/index.js";
+import { addressesOf } from "./local-addresses.js";
+import type { Logger } from "./logger.js";
+
+const PROC = "/proc/sys/net/mptcp";
+
+/** The sysctl that selects the path manager: `path_manager` (6.15+) or `pm_type`. */
+export function setPathManager(strategy: Strategy): void {
+  if (existsSync(`${PROC}/path_manager`)) writeFileSync(`${PROC}/path_manager`, strategy);
+  else writeFileSync(`${PROC}/pm_type`, strategy === "kernel" ? "0" : "1");
+}
+
+export function currentPathManager(): Strategy {
+  if (existsSync(`${PROC}/path_manager`)) return readFileSync(`${PROC}/path_manager`, "utf8").trim() === "userspace" ? "userspace" : "kernel";
+  return readFileSync(`${PROC}/pm_type`, "utf8").trim() === "1" ? "userspace" : "kernel";
+}
+
+export interface SavedState {
+  readonly pathManager: Strategy;
+  readonly limits: Limits;
+  readonly endpoints: readonly Endpoint[];
+}
+
+export async function saveState(pm: MptcpPathManager): Promise<SavedState> {
+  return { pathManager: currentPathManager(), limits: await pm.getLimits(), endpoints: await pm.listEndpoints() };
+}
+
+/** The endpoints a policy wants now, from its `endpoint` lines and the current addresses. */
+export function desiredEndpoints(model: PolicyModel, tracker: InterfaceTracker): AddressSpec[] {
+  return model.endpoints.flatMap((endpoint) => {
+    const base = { flags: endpoint.flags, ...(endpoint.port !== undefined ? { port: endpoint.port } : {}) };
+    if ("address" in endpoint.target) return [{ ...base, address: endpoint.target.address.address }];
+    const iface = model.interfaces.find((i) => "iface" in endpoint.target && i.name === endpoint.target.iface);
+    return addressesOf(tracker, iface).map((a) => ({ ...base, address: a.address, ifindex: a.ifindex }));
+  });
+}
+
+function sameFlags(a: readonly string[] | number | undefined, b: readonly string[]): boolean {
+  const left = Array.isArray(a) ? [...a].sort().join(",") : "";
+  return left === [...b].sort().join(",");
+}
+
+/**
+ * Make the kernel's endpoints what the policy wants: delete those it does not want,
+ * add the missing ones. Endpoints whose flags changed are replaced.
+ */
+export async function syncEndpoints(pm: MptcpPathManager, wanted: readonly AddressSpec[], logger: Logger): Promise<void> {
+  const current = await pm.listEndpoints();
+  const byAddress = new Map(wanted.map((w) => [w.address, w]));
+  for (const endpoint of current) {
+    const want = byAddress.get(endpoint.address);
+    if (want && sameFlags(want.flags, endpoint.flags) && (want.port ?? 0) === (endpoint.port ?? 0)) {
+      byAddress.delete(endpoint.address);
+      continue;
+    }
+    await pm.deleteEndpoint(endpoint.id, endpoint.address);
+    logger.info({ result: "ok", request: `DEL_ADDR ${endpoint.address} (id ${endpoint.id})` }, "endpoint removed");
+  }
+  for (const endpoint of byAddress.values()) {
+    await pm.addEndpoint(endpoint);
+    logger.info({ result: "ok", request: `ADD_ADDR ${endpoint.address} ${Array.isArray(endpoint.flags) ? endpoint.flags.join(" ") : ""}` }, "endpoint added");
+  }
+}
+
+export async function applyLimits(pm: MptcpPathManager, model: PolicyModel, logger: Logger): Promise<void> {
+  const limits = { ...(model.limits.subflows !== undefined ? { subflows: model.limits.subflows } : {}), ...(model.limits.addAddrAccepted !== undefined ? { add_addr_accepted: model.limits.addAddrAccepted } : {}) };
+  if (Object.keys(limits).length === 0) return;
+  await pm.setLimits(limits as Partial<Limits>);
+  logger.info({ result: "ok", request: `SET_LIMITS ${JSON.stringify(limits)}` }, "limits set");
+}
+
+/** Put back what was there before the daemon started. */
+export async function restoreState(pm: MptcpPathManager, saved: SavedState, logger: Logger): Promise<void> {
+  await syncEndpoints(
+    pm,
+    saved.endpoints.map((e) => ({ address: e.address, id: e.id, flags: e.flags, ...(e.port !== undefined ? { port: e.port } : {}), ...(e.ifindex !== undefined ? { ifindex: e.ifindex } : {}) })),
+    logger,
+  );
+  await pm.setLimits(saved.limits);
+  setPathManager(saved.pathManager);
+  logger.info({ path_manager: saved.pathManager }, "restored the path manager, limits and endpoints found at start");
+}

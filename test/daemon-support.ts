@@ -1,0 +1,92 @@
+// Running the real daemon (`mptcp-policy run`) inside a lab namespace, and reading
+// what the kernel says (not the daemon's log) about connections and endpoints.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
+import type { Lab, Side } from "./lab/topology.js";
+import { CLI } from "./helpers.js";
+
+export interface LogLine {
+  readonly msg?: string;
+  readonly level?: number;
+  readonly [key: string]: unknown;
+}
+
+/** A policy directory as the daemon wants it: owned by root, not writable by others. */
+export function policyDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "mptcp-policy-run-"));
+  chmodSync(dir, 0o755);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
+  return dir;
+}
+
+export class RunningDaemon {
+  readonly lines: LogLine[] = [];
+  stderr = "";
+  readonly exited: Promise<number | null>;
+  private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on("line", (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { msg: text };
+      }
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((w) => (w.match(line) ? (w.resolve(line), false) : true));
+    });
+    child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  }
+
+  /** The first log line (past or future) that matches. */
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching log line in ${timeoutMs} ms; log:\n${this.lines.map((l) => JSON.stringify(l)).join("\n")}\nstderr: ${this.stderr}`)), timeoutMs);
+      this.waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  }
+
+  waitForMessage(msg: string, timeoutMs?: number): Promise<LogLine> {
+    return this.waitFor((l) => l.msg === msg, timeoutMs);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    this.child.kill(name);
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
+    return this.exited;
+  }
+}
+
+export function startDaemon(lab: Lab, side: Side, args: string[]): RunningDaemon {
+  const child = spawn("ip", ["netns", "exec", lab.ns(side), process.execPath, CLI, "run", "--log-level", "debug", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return new RunningDaemon(child);
+}
+
+/** Poll the kernel (sock_diag in the namespace) until `check` accepts a connection. */
+export async function waitForConnection(lab: Lab, side: Side, check: (c: ConnectionStatus) => boolean, timeoutMs = 10_000): Promise<ConnectionStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: readonly ConnectionStatus[] = [];
+  while (Date.now() < deadline) {
+    last = (await readStatus({ netns: lab.ns(side) })).connections;
+    const found = last.find(check);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no connection matched in ${timeoutMs} ms; the kernel reports: ${JSON.stringify(last, null, 1)}`);
+}
+
+/** A sysctl of a lab namespace, e.g. net.mptcp.path_manager. */
+export function sysctl(lab: Lab, side: Side, key: string): string {
+  return spawnSync("ip", ["netns", "exec", lab.ns(side), "sysctl", "-n", key], { encoding: "utf8" }).stdout.trim();
+}
