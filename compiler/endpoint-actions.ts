@@ -6,9 +6,10 @@
 import type { ConnectionState } from "./connections.js";
 import type { PlannedAction } from "./decide.js";
 import type { PolicyEvent } from "./events.js";
+import type { InterfaceMatcher } from "./interfaces.js";
 import type { EndpointModel, PolicyModel } from "./model.js";
 
-export function endpointActions(model: PolicyModel, event: PolicyEvent, connection: ConnectionState | undefined): PlannedAction[] {
+export function endpointActions(model: PolicyModel, event: PolicyEvent, connection: ConnectionState | undefined, matcher: InterfaceMatcher): PlannedAction[] {
   if (!connection || event.token === undefined) return [];
   const base = (endpoint: EndpointModel) => ({ token: event.token, scope: "connection" as const, afterUs: 0, at: endpoint.at });
   const source = (endpoint: EndpointModel) => ("iface" in endpoint.target ? { via: endpoint.target.iface } : { from: endpoint.target.address.address });
@@ -16,8 +17,11 @@ export function endpointActions(model: PolicyModel, event: PolicyEvent, connecti
     return model.endpoints.flatMap((endpoint): PlannedAction[] => {
       const actions: PlannedAction[] = [];
       const backup = endpoint.flags.includes("backup");
-      // Subflows are opened by the side that opened the connection, as the kernel does.
-      if (!connection.serverSide && (endpoint.flags.includes("subflow") || endpoint.flags.includes("fullmesh"))) {
+      // Subflows are opened by the side that opened the connection, as the kernel does,
+      // and not from the interface the connection already uses.
+      const ownInterface = "iface" in endpoint.target && event.ifname !== undefined && matcher(event.ifname).includes(endpoint.target.iface);
+      const ownAddress = "address" in endpoint.target && endpoint.target.address.address === connection.saddr;
+      if (!connection.serverSide && !ownInterface && !ownAddress && (endpoint.flags.includes("subflow") || endpoint.flags.includes("fullmesh"))) {
         actions.push({ ...base(endpoint), op: "create", ...source(endpoint), backup });
       }
       if (endpoint.flags.includes("signal")) {

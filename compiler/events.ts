@@ -33,7 +33,7 @@ export function readEvent(value: unknown): PolicyEvent | string {
   const record = value as Record<string, unknown>;
   const name = record["event"];
   if (typeof name !== "string") return "no \"event\" field";
-  if (!EVENT_BY_NAME.has(name) && name !== "overflow") return `unknown event '${name}'`;
+  if (!EVENT_BY_NAME.has(name) && name !== "overflow" && name !== "unknown") return `unknown event '${name}'`;
   const out: Record<string, unknown> = { event: name };
   for (const key of STRING_FIELDS) if (typeof record[key] === "string") out[key] = record[key];
   for (const key of NUMBER_FIELDS) if (typeof record[key] === "number" && Number.isFinite(record[key])) out[key] = record[key];

@@ -1,12 +1,14 @@
 // `mptcp-policy simulate PATH ...`: run a policy on recorded input without a kernel
 // connection. Two modes share the command:
 //   --subflows FILE   scheduler snapshots, one JSON object per line (this file)
-//   --events FILE     path-manager events (filled in by the path-manager issue)
+//   --events FILE     path-manager events, as `monitor --format json` prints them
 // For schedulers, two engines answer the same question on the same input: the
 // TypeScript reference evaluator, or the generated BPF decision core run in this
 // kernel through BPF_PROG_TEST_RUN. One output function writes text or JSON lines.
 import { readFileSync } from "node:fs";
+import { readEvent, type PolicyEvent } from "../../compiler/events.js";
 import { interfaceMatcher } from "../../compiler/interfaces.js";
+import { describePlannedAction, outcomeJson, simulateEvents, type EventOutcome } from "../../compiler/simulate-events.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { ScheduleDecision } from "../../compiler/scheduler/evaluate.js";
 import { decisionJson, simulateSchedules } from "../../compiler/scheduler/simulate.js";
@@ -25,7 +27,16 @@ export const simulateCommand: Command = {
   name: "simulate",
   summary: "run a policy on recorded events or scheduler snapshots",
   usage: `Usage: mptcp-policy simulate PATH --subflows FILE [--engine reference|bpf] [--format text|json]
-       mptcp-policy simulate PATH --events FILE
+       mptcp-policy simulate PATH --events FILE [--format text|json]
+
+--events FILE: path-manager events, one JSON object per line, exactly as
+'mptcp-policy monitor --format json' prints them (a recorded session replays as
+is). Prints, per event, the rule that fired (and the endpoint lines the daemon
+carries out under the userspace path manager) and the actions it would send; with
+--format json one object per line:
+  {"event": "established", "token": "7f6f626c", "rules": ["p.policy:6"],
+   "actions": [{"op": "create", "via": "lte", "to": "10.1.1.2", "port": 443,
+   "backup": true, "scope": "connection", "after_ms": 0, "rule": "p.policy:6"}]}
 
 --subflows FILE: one scheduler snapshot per line, for example
   {"connection": {"family": "ipv4", "local": "10.1.1.1", "remote": "192.0.2.7",
@@ -56,7 +67,10 @@ Options:
     help: { type: "boolean", short: "h" },
   },
   run(values, positionals) {
-    if (typeof values["events"] === "string") throw new UsageError("simulate --events is not available yet");
+    if (typeof values["events"] === "string") {
+      if (typeof values["subflows"] === "string") throw new UsageError("give --events or --subflows, not both");
+      return simulateEventsFile(values["events"], formatOption(values["format"] ?? "text"), requirePaths(positionals, "simulate"));
+    }
     const file = values["subflows"];
     if (typeof file !== "string") throw new UsageError("simulate needs --subflows FILE or --events FILE (try 'mptcp-policy simulate --help')");
     const engine = engineOption(values["engine"]);
@@ -117,4 +131,46 @@ function describeDecision(line: number, d: ScheduleDecision, snapshot: Snapshot)
   if (d.step === null) return `${line}: ${d.scheduler}: no step found a usable subflow: nothing is sent`;
   const chosen = d.scheduled.map((i) => `${i} (${snapshot.subflows[i]?.ifname ?? "?"})`).join(", ");
   return `${line}: ${d.scheduler} step ${d.step}: ${chosen}`;
+}
+
+function simulateEventsFile(file: string, format: "text" | "json", paths: string[]): number {
+  const events = readEvents(file);
+  const model = loadModel(paths);
+  if (!model) return 1;
+  const outcomes = simulateEvents(model, events.map((e) => e.event));
+  const lines = outcomes.map((outcome, i) => (format === "json" ? JSON.stringify(outcomeJson(outcome)) : describeOutcome(events[i]?.line ?? i + 1, outcome)));
+  if (lines.length > 0) writeOut(lines.join("\n"));
+  return 0;
+}
+
+/** One event per non-blank line; a line that is not an event is exit 2 with its number. */
+function readEvents(file: string): { line: number; event: PolicyEvent }[] {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (cause) {
+    throw new InputError(`${file}: ${(cause as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : String((cause as Error).message)}`);
+  }
+  const events: { line: number; event: PolicyEvent }[] = [];
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw new InputError(`${file}:${i + 1}: not JSON: ${(cause as Error).message}`);
+    }
+    const event = readEvent(value);
+    if (typeof event === "string") throw new InputError(`${file}:${i + 1}: ${event}`);
+    events.push({ line: i + 1, event });
+  }
+  return events;
+}
+
+function describeOutcome(line: number, outcome: EventOutcome): string {
+  const { event } = outcome;
+  const head = `${line}: ${event.event}${event.token !== undefined ? ` ${event.token}` : ""}${event.ifname !== undefined ? ` (${event.ifname})` : ""}`;
+  if (outcome.fired.length === 0) return `${head}: no rule fires`;
+  const actions = outcome.actions.map((a) => `\n    ${a.at.file}:${a.at.line}: ${describePlannedAction(a)}`).join("");
+  return `${head}: ${outcome.fired.map((r) => `${r.file}:${r.line}`).join(", ")} fired${actions}`;
 }

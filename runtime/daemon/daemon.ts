@@ -105,7 +105,7 @@ export class Daemon {
       const { model, strategy, matcher } = this.policy;
       const decision = decide(model, core, connection, matcher);
       this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? `${decision.rule.at.file}:${decision.rule.at.line}` : null }, "event");
-      const actions = [...decision.actions, ...(strategy === "userspace" ? endpointActions(model, core, connection) : [])];
+      const actions = [...decision.actions, ...(strategy === "userspace" ? endpointActions(model, core, connection, matcher) : [])];
       this.executor.run(actions, event.event, since);
       if (strategy === "kernel" && (event.event === "address_added" || event.event === "address_removed")) void this.refreshEndpoints();
       if (event.event === "closed" && event.token !== undefined) {
