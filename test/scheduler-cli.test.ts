@@ -124,13 +124,14 @@ describe("simulate --subflows", () => {
     expect(result.stderr).toBe(`mptcp-policy: ${bad}:3: subflows[0].rtt: expected a whole number from 0 to 4294967295\n`);
   });
 
-  it("usage errors: unknown engine, no mode; --events is not there yet", () => {
+  it("usage errors: unknown engine, no mode, both modes, a missing events file", () => {
     expect(runCli(["simulate", LAPTOP, "--subflows", join(dir, "snapshots.jsonl"), "--engine", "ebpf"])).toMatchObject({
       status: 2,
       stderr: "mptcp-policy: --engine must be 'reference' or 'bpf', not 'ebpf'\n",
     });
     expect(runCli(["simulate", LAPTOP]).status).toBe(2);
-    expect(runCli(["simulate", LAPTOP, "--events", "x.jsonl"])).toMatchObject({ status: 2, stderr: "mptcp-policy: simulate --events is not available yet\n" });
+    expect(runCli(["simulate", LAPTOP, "--events", "x.jsonl", "--subflows", "y.jsonl"])).toMatchObject({ status: 2, stderr: "mptcp-policy: give --events or --subflows, not both\n" });
+    expect(runCli(["simulate", LAPTOP, "--events", "x.jsonl"])).toMatchObject({ status: 2, stderr: "mptcp-policy: x.jsonl: no such file or directory\n" });
   });
 });
 
