@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the main job on a bundled example: check a policy,
-# show what a mistake looks like, and check that every example is formatted.
+# Sets everything up and runs the main job on a bundled example: check the laptop
+# policy, show what mistakes look like, then enforce the policy with the daemon on
+# a two-link namespace lab and watch the kernel open the subflow a rule asked for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,3 +14,4 @@ bin/mptcp-policy check test/fixtures/broken.policy || true
 echo
 echo "== mptcp-policy check examples/ && mptcp-policy fmt --check examples/"
 bin/mptcp-policy check examples/ && bin/mptcp-policy fmt --check examples/ && echo "ok: every example is clean and formatted"
+bash scripts/demo.sh

@@ -51,9 +51,11 @@ export class Daemon {
   async start(model: PolicyModel): Promise<void> {
     this.policy = activate(model);
     this.pm = await MptcpPathManager.open();
-    this.tracker = await InterfaceTracker.start();
-    // Subscribe before reading the state, so nothing happens unseen in between.
+    // Subscribe before reading the state, so nothing happens unseen in between. The
+    // monitor's interface tracker is the daemon's too: one rtnetlink subscription,
+    // so each interface change arrives once.
     this.monitor = await EventMonitor.start();
+    this.tracker = this.monitor.tracker as InterfaceTracker;
     this.executor = new Executor({
       pm: this.pm,
       tracker: this.tracker,
@@ -70,7 +72,6 @@ export class Daemon {
     }
     await this.resync("start");
     this.monitor.onEvent((event) => this.onEvent(event));
-    this.tracker.onEvent((event) => this.onEvent(event));
     this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
   }
 
@@ -196,7 +197,6 @@ export class Daemon {
       } catch (error) {
         this.logger.warn({ err: error }, "could not restore everything");
       }
-      this.tracker?.close();
       this.pm?.close();
     })();
     return this.stopping;
