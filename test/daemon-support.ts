@@ -90,3 +90,24 @@ export async function waitForConnection(lab: Lab, side: Side, check: (c: Connect
 export function sysctl(lab: Lab, side: Side, key: string): string {
   return spawnSync("ip", ["netns", "exec", lab.ns(side), "sysctl", "-n", key], { encoding: "utf8" }).stdout.trim();
 }
+
+/** Connect a client and send data: an MPTCP connection is fully established only once the client has sent something. */
+export async function connectAndSend(lab: Lab, options: { to: string; port: number; from?: string }): Promise<Awaited<ReturnType<Lab["connect"]>>> {
+  const client = await lab.connect(options);
+  client.command("send 1000");
+  return client;
+}
+
+/** The subflows the kernel reports for one connection of a side (sock_diag), or [] when it is gone. */
+export async function subflowsOf(lab: Lab, side: Side, token: string): Promise<ConnectionStatus["subflows"]> {
+  return (await readStatus({ netns: lab.ns(side) })).connections.find((c) => c.token === token)?.subflows ?? [];
+}
+
+/**
+ * Run the CLI in a lab namespace, optionally behind a wrapper such as
+ * `setpriv --reuid=65534 ...`; returns its exit status and output.
+ */
+export function runCliIn(lab: Lab, side: Side, args: string[], wrapper: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync("ip", ["netns", "exec", lab.ns(side), ...wrapper, process.execPath, CLI, ...args], { encoding: "utf8", timeout: 20_000, env: { ...process.env, NO_COLOR: "1" } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

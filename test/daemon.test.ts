@@ -96,4 +96,22 @@ describe("mptcp-policy run", () => {
     expect(endpoints).toContain(`${lab.address("client", "wifi")} id`);
     expect(endpoints).not.toContain(lab.address("client", "lte"));
   });
+
+  it("approximates a scheduler without the BPF hook: subflows off its first tier become backups", async () => {
+    const { lab, daemon } = await setUp(`${DECLS}on established if iface wifi then create via lte\nscheduler prefer_wifi {\n  use where iface wifi and rtt < 150ms\n  use any\n}\n`);
+    await daemon.waitFor((l) => l["scheduler"] === "prefer_wifi" && l["fallback"] === "approximated");
+    const server = await lab.startServer({ port: 5003 });
+    await connectOverWifi(lab, server.port);
+    const connection = await waitForConnection(lab, "client", (c) => c.subflows.some((s) => s.saddr === lab.address("client", "lte") && s.backup));
+    expect(connection.subflows.find((s) => s.saddr === lab.address("client", "wifi"))?.backup).toBe(false);
+  });
+
+  it("leaves backup flags alone with --scheduler-fallback=off", async () => {
+    const { lab } = await setUp(`${DECLS}on established if iface wifi then create via lte\nscheduler prefer_wifi {\n  use where iface wifi\n  use any\n}\n`, ["--scheduler-fallback", "off"]);
+    const server = await lab.startServer({ port: 5004 });
+    await connectOverWifi(lab, server.port);
+    const connection = await waitForConnection(lab, "client", (c) => c.subflows.length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(connection.subflows.every((s) => !s.backup)).toBe(true);
+  });
 });

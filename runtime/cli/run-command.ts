@@ -25,6 +25,9 @@ Options:
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --insecure-permissions   accept policy files not owned by root or writable by others
   --no-watch               reload on SIGHUP only, not when files change
+  --scheduler-fallback M   approximate (default): where the kernel lacks the BPF
+                           scheduler hook, mark subflows backup or active to
+                           approximate the scheduler blocks; off: leave them alone
   -h, --help               show this help`,
   options: {
     config: { type: "string", default: DEFAULT_CONFIG },
@@ -32,6 +35,7 @@ Options:
     "log-level": { type: "string", default: "info" },
     "insecure-permissions": { type: "boolean", default: false },
     "no-watch": { type: "boolean", default: false },
+    "scheduler-fallback": { type: "string", default: "approximate" },
     help: { type: "boolean", short: "h" },
   },
   async run(values) {
@@ -41,6 +45,8 @@ Options:
     const level = String(values["log-level"]) as LevelWithSilent;
     if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     const config = String(values["config"]);
+    const fallback = values["scheduler-fallback"];
+    if (fallback !== "approximate" && fallback !== "off") throw new UsageError("--scheduler-fallback must be 'approximate' or 'off'");
     const refuse = (reason: string) => {
       writeErr(`mptcp-policy: ${reason}`);
       return 1;
@@ -55,7 +61,7 @@ Options:
     }
     const logger = createLogger(level, process.stdout);
     for (const warning of loaded.warnings) logger.warn(warning);
-    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true }, logger);
+    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback }, logger);
     // Signals are handled from the start: a SIGHUP during start-up must not kill the
     // daemon (its default action), and a SIGTERM must still restore what was changed.
     let started = false;

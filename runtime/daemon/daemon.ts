@@ -16,12 +16,14 @@ import { applyLimits, desiredEndpoints, restoreState, saveState, setPathManager,
 import type { Logger } from "./logger.js";
 import { loadPolicy, watchPolicy } from "./policy-source.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { SchedulerSupport, type SchedulerFallbackMode } from "./scheduler-support.js";
 
 export interface DaemonOptions {
   readonly config: string;
   readonly dryRun: boolean;
   readonly insecurePermissions: boolean;
   readonly watch: boolean;
+  readonly schedulerFallback: SchedulerFallbackMode;
 }
 
 interface ActivePolicy {
@@ -41,11 +43,15 @@ export class Daemon {
   private saved: SavedState | undefined;
   private stopping: Promise<void> | undefined;
   private resyncing = false;
+  private readonly schedulers: SchedulerSupport;
+  private endpointUpdates: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: DaemonOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.schedulers = new SchedulerSupport(options.schedulerFallback, logger);
+  }
 
   /** Start, or throw an Error whose message is the one-line reason. */
   async start(model: PolicyModel): Promise<void> {
@@ -70,6 +76,7 @@ export class Daemon {
       this.saved = await saveState(this.pm);
       await this.configure(undefined);
     }
+    this.schedulers.start(model, this.policy.strategy, this.options.dryRun);
     await this.resync("start");
     this.monitor.onEvent((event) => this.onEvent(event));
     this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
@@ -103,12 +110,16 @@ export class Daemon {
       const named = event.ifname === undefined && event.ifindex !== undefined ? { ...event, ifname: this.tracker.nameOf(event.ifindex) } : event;
       const core = named as CorePolicyEvent;
       const connection = this.table.apply(core);
+      this.executor.observe(core);
       const { model, strategy, matcher } = this.policy;
       const decision = decide(model, core, connection, matcher);
       this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? `${decision.rule.at.file}:${decision.rule.at.line}` : null }, "event");
       const actions = [...decision.actions, ...(strategy === "userspace" ? endpointActions(model, core, connection, matcher) : [])];
       this.executor.run(actions, event.event, since);
-      if (strategy === "kernel" && (event.event === "address_added" || event.event === "address_removed")) void this.refreshEndpoints();
+      if (connection && (event.event === "established" || event.event === "subflow_established")) {
+        void this.schedulers.apply(model, connection, matcher, this.pm, this.options.dryRun);
+      }
+      if (strategy === "kernel" && (event.event === "address_added" || event.event === "address_removed") && event.address !== undefined) this.refreshEndpoints(event.address);
       if (event.event === "closed" && event.token !== undefined) {
         const cancelled = this.executor.forget(event.token);
         if (cancelled > 0) this.logger.info({ token: event.token, cancelled }, "connection closed: delayed actions cancelled");
@@ -119,13 +130,21 @@ export class Daemon {
     }
   }
 
-  private async refreshEndpoints(): Promise<void> {
+  /**
+   * An address came or went: add or remove the endpoints of that one address. A sync
+   * of every endpoint would undo what rules did since (a `set lte active` on
+   * iface_down was reverted, and the subflow torn down, by the address_removed of the
+   * same link going down). Serialised, so two address events never race on one endpoint.
+   */
+  private refreshEndpoints(address: string): void {
     if (this.options.dryRun) return;
-    try {
-      await syncEndpoints(this.pm, desiredEndpoints(this.policy.model, this.tracker), this.logger);
-    } catch (error) {
-      this.logger.warn({ err: error }, "could not update the endpoints");
-    }
+    this.endpointUpdates = this.endpointUpdates.then(async () => {
+      try {
+        await syncEndpoints(this.pm, desiredEndpoints(this.policy.model, this.tracker), this.logger, address);
+      } catch (error) {
+        this.logger.warn({ err: error, address }, "could not update the endpoints");
+      }
+    });
   }
 
   /** Rebuild the connection table from sock_diag (at start, after a restart, after an overflow). */
@@ -150,6 +169,7 @@ export class Daemon {
           else this.table.apply({ event: "subflow_established", token: c.token, family: s.family, saddr: s.saddr, daddr: s.daddr, sport: s.sport, dport: s.dport, locid: s.locid, remid: s.remid, backup: s.backup, ...(s.ifindex !== undefined ? { ifindex: s.ifindex } : {}), ...(ifname !== undefined ? { ifname } : {}) });
         }
       }
+      this.executor.forgetPendingCreates();
       for (const token of [...this.table.connections.keys()]) {
         if (!open.has(token)) {
           this.table.connections.delete(token);
@@ -175,6 +195,8 @@ export class Daemon {
     for (const warning of loaded.warnings) this.logger.warn(warning);
     const previous = this.policy;
     this.policy = activate(loaded.model);
+    this.schedulers.stop();
+    this.schedulers.start(loaded.model, this.policy.strategy, this.options.dryRun);
     if (!this.options.dryRun) {
       try {
         await this.configure(previous);
@@ -191,6 +213,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.logger.info({ signal }, "stopping");
       this.delayed.cancelAll();
+      this.schedulers.stop();
       this.monitor?.close();
       try {
         if (this.saved) await restoreState(this.pm, this.saved, this.logger);

@@ -30,6 +30,14 @@ const STALE = new Set(["ENOENT", "EINVAL", "ENOTCONN", "ESRCH", "EBADF"]);
 
 export class Executor {
   readonly ids = new LocalIds();
+  /**
+   * Subflows asked for (SUBFLOW_CREATE sent) whose subflow_established or
+   * subflow_closed has not come yet, per connection, as "saddr daddr dport". The
+   * `limits subflows` check counts them: the kernel's userspace path manager
+   * enforces no limit, and three creates of one rule are sent before the first
+   * subflow is up, so counting established subflows only let all three through.
+   */
+  private readonly pendingCreates = new Map<string, string[]>();
 
   constructor(private readonly context: ExecutorContext) {}
 
@@ -49,8 +57,20 @@ export class Executor {
     }
   }
 
+  /** A subflow event settles the create that asked for that subflow, if any. */
+  observe(event: { readonly event: string; readonly token?: string; readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): void {
+    if ((event.event !== "subflow_established" && event.event !== "subflow_closed") || event.token === undefined) return;
+    this.settleCreate(event.token, `${event.saddr} ${event.daddr} ${event.dport}`);
+  }
+
+  /** Forget the creates still awaited (after a resynchronisation: the kernel's view replaces them). */
+  forgetPendingCreates(): void {
+    this.pendingCreates.clear();
+  }
+
   /** Forget what was kept for a closed connection. */
   forget(token: string): number {
+    this.pendingCreates.delete(token);
     this.ids.forget(token);
     this.context.limiter.forget(token);
     return this.context.delayed.cancel(token);
@@ -90,6 +110,14 @@ export class Executor {
     }
   }
 
+  private settleCreate(token: string, key: string): void {
+    const list = this.pendingCreates.get(token);
+    const index = list?.indexOf(key) ?? -1;
+    if (list === undefined || index < 0) return;
+    list.splice(index, 1);
+    if (list.length === 0) this.pendingCreates.delete(token);
+  }
+
   private iface(name: string | undefined) {
     return name === undefined ? undefined : this.context.policy().model.interfaces.find((i) => i.name === name);
   }
@@ -114,14 +142,26 @@ export class Executor {
         const local = action.via !== undefined ? addressesOf(tracker, this.iface(action.via), toFamily)[0] : { address: action.from ?? connection.saddr, ifindex: undefined };
         if (!local?.address) return [];
         const limit = this.context.policy().model.limits.subflows;
-        if (limit !== undefined && connection.subflows.length - 1 >= limit) return [];
+        const pending = this.pendingCreates.get(token)?.length ?? 0;
+        if (limit !== undefined && connection.subflows.length - 1 + pending >= limit) return [];
         const address = local.address;
         const id = this.ids.idFor(connection, address);
         const ifindex = local.ifindex;
+        const key = `${address} ${to} ${port}`;
         return [
           {
             describe: `SUBFLOW_CREATE token ${token} ${local.address} (id ${id}) -> ${to}:${port}${action.backup ? " backup" : ""}`,
-            send: () => pm.createSubflow(token, { id, address, ...(ifindex !== undefined ? { ifindex } : {}), backup: action.backup }, { address: to, port }),
+            send: async () => {
+              // Counted from the moment it is sent (synchronously, before the next action is looked at).
+              const list = this.pendingCreates.get(token) ?? [];
+              this.pendingCreates.set(token, [...list, key]);
+              try {
+                await pm.createSubflow(token, { id, address, ...(ifindex !== undefined ? { ifindex } : {}), backup: action.backup }, { address: to, port });
+              } catch (error) {
+                this.settleCreate(token, key);
+                throw error;
+              }
+            },
           },
         ];
       }

@@ -49,11 +49,12 @@ function sameFlags(a: readonly string[] | number | undefined, b: readonly string
 
 /**
  * Make the kernel's endpoints what the policy wants: delete those it does not want,
- * add the missing ones. Endpoints whose flags changed are replaced.
+ * add the missing ones. Endpoints whose flags changed are replaced. With `only`, the
+ * endpoints of that one address are looked at and the others left alone.
  */
-export async function syncEndpoints(pm: MptcpPathManager, wanted: readonly AddressSpec[], logger: Logger): Promise<void> {
-  const current = await pm.listEndpoints();
-  const byAddress = new Map(wanted.map((w) => [w.address, w]));
+export async function syncEndpoints(pm: MptcpPathManager, wanted: readonly AddressSpec[], logger: Logger, only?: string): Promise<void> {
+  const current = (await pm.listEndpoints()).filter((e) => only === undefined || e.address === only);
+  const byAddress = new Map(wanted.filter((w) => only === undefined || w.address === only).map((w) => [w.address, w]));
   for (const endpoint of current) {
     const want = byAddress.get(endpoint.address);
     if (want && sameFlags(want.flags, endpoint.flags) && (want.port ?? 0) === (endpoint.port ?? 0)) {
