@@ -1,6 +1,8 @@
 // The one event format of mptcp-policy: what `monitor --format json` prints, one
 // object per line, and what the decision core reads back (`simulate --events`).
-// Plain JSON values only, so a recorded session replays as is.
+// Plain JSON values only, so a recorded session replays as is. The fields the
+// decision core reads are compiler/events.ts's; this adds what only the runtime has.
+import type { PolicyEvent as CorePolicyEvent } from "../../compiler/events.js";
 
 /** The language's event names (language/vocabulary.ts EVENTS), plus what the runtime adds. */
 export type PolicyEventName =
@@ -44,30 +46,14 @@ export type PolicyEventName =
  * `unknown` for an MPTCP event type this version does not know, with `cmd`.
  * Readers skip event names they do not know.
  */
-export interface PolicyEvent {
+export interface PolicyEvent extends CorePolicyEvent {
   readonly event: PolicyEventName | "overflow" | "unknown";
-  /** Milliseconds since the epoch when the event was received. */
-  readonly time?: number;
-  readonly token?: string;
-  readonly family?: "ipv4" | "ipv6";
-  readonly saddr?: string;
-  readonly daddr?: string;
-  readonly sport?: number;
-  readonly dport?: number;
-  readonly locid?: number;
-  readonly remid?: number;
-  readonly backup?: boolean;
-  readonly error?: number;
   readonly flags?: number;
   readonly timeout?: number;
   readonly reset_reason?: number;
   readonly reset_flags?: number;
-  readonly server_side?: boolean;
   readonly deny_join_id0?: boolean;
-  readonly ifindex?: number;
-  readonly ifname?: string;
-  /** address_added / address_removed: the address and its prefix length. */
-  readonly address?: string;
+  /** address_added / address_removed: the prefix length of `address`. */
   readonly prefixlen?: number;
   /** overflow: which event source lost messages. */
   readonly source?: "mptcp" | "rtnetlink";
