@@ -1,7 +1,6 @@
 // One file from text to syntax tree: tokens, nesting limit, grammar, tree.
 // Every stage reports into the same diagnostic list.
 import { EOF, type IRecognitionException, type IToken } from "chevrotain";
-import { buildSyntaxTree } from "./build-syntax-tree.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { tokenize } from "./lexer.js";
 import { limitNesting } from "./nesting.js";
@@ -19,12 +18,10 @@ export function parseFile(file: SourceFile): ParseResult {
   const lexed = tokenize(file);
   const nested = limitNesting(file, lexed.tokens);
   const parser = policyParser();
-  parser.input = nested.tokens;
-  const cst = parser.policy();
+  const statements = parser.parse(file, nested.tokens);
   const syntaxErrors = parser.errors.map((e) => syntaxDiagnostic(file, e));
-  const built = buildSyntaxTree(file, cst, lexed.comments, syntaxErrors.length > 0 || lexed.diagnostics.length > 0);
-  const diagnostics = [...lexed.diagnostics, ...nested.diagnostics, ...syntaxErrors, ...built.diagnostics];
-  return { tree: built.tree, diagnostics };
+  const diagnostics = [...lexed.diagnostics, ...nested.diagnostics, ...syntaxErrors, ...parser.diagnostics];
+  return { tree: { kind: "File", file, statements, comments: lexed.comments }, diagnostics };
 }
 
 function syntaxDiagnostic(file: SourceFile, problem: IRecognitionException): Diagnostic {

@@ -1,7 +1,30 @@
-// The grammar, as a chevrotain CST parser with error recovery: after a mistake it
-// re-synchronises at the next statement, so one run reports every independent error.
-// The concrete syntax tree is turned into the typed syntax tree by build-syntax-tree.ts.
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+// The grammar, as a chevrotain parser that builds the typed syntax tree directly
+// (embedded actions: no concrete tree in between, which halves the allocations of a
+// large policy). Error recovery re-synchronises at the next statement, so one run
+// reports every independent error; a statement the parser had to repair is left out
+// of the tree: its syntax error is reported, and checking a guess would add noise.
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { error, type Diagnostic } from "./diagnostics.js";
+import { span, type SourceFile, type Span } from "./source.js";
+import type {
+  Action,
+  AddressLiteral,
+  Condition,
+  CreateAction,
+  EndpointDecl,
+  InterfaceDecl,
+  LimitEntry,
+  LimitsDecl,
+  Name,
+  NumberLiteral,
+  Ordering,
+  Predicate,
+  Rule,
+  SchedulerDecl,
+  Statement,
+  Step,
+  StringLiteral,
+} from "./syntax-tree.js";
 import {
   Address,
   allTokens,
@@ -15,8 +38,10 @@ import {
   NumberToken,
   RBrace,
   RParen,
-  StringLiteral,
+  StringLiteral as StringToken,
+  TerminatedString,
 } from "./tokens.js";
+import type { Comparison } from "./vocabulary.js";
 
 function label(token: TokenType): string {
   return token === EOF ? "end of file" : (token.LABEL ?? token.name);
@@ -37,331 +62,515 @@ function oneOf(tokens: TokenType[]): string {
   return `one of ${shown.join(", ")}${rest}`;
 }
 
-const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) =>
-    expected === EOF ? `expected ${RULE_DESCRIPTIONS["statement"]} but found ${found(actual)}` : `expected ${label(expected)} but found ${found(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${found(firstRedundant)}: expected a statement`,
-  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
-    const firsts = expectedPathsPerAlt.flatMap((paths) => paths.map((path) => path[0])).filter((t): t is TokenType => !!t);
-    const what = RULE_DESCRIPTIONS[ruleName];
-    const expected = what ?? oneOf(firsts);
-    return `expected ${expected} but found ${found(actual[0] ?? ({ tokenType: EOF, image: "" } as IToken))}`;
-  },
-  buildEarlyExitMessage: ({ expectedIterationPaths, actual, ruleName }) => {
-    const firsts = expectedIterationPaths.map((path) => path[0]).filter((t): t is TokenType => !!t);
-    const what = RULE_DESCRIPTIONS[ruleName];
-    return `expected ${what ?? oneOf(firsts)} but found ${found(actual[0] ?? ({ tokenType: EOF, image: "" } as IToken))}`;
-  },
-};
-
 const RULE_DESCRIPTIONS: Record<string, string> = {
-  statement: "a statement (interface, limits, endpoint, on, scheduler)",
+  policy: "a statement (interface, limits, endpoint, on, scheduler)",
   action: "an action (create, destroy, announce, withdraw, set, log)",
   predicate: "a condition",
-  primary: "a condition",
+  notExpr: "a condition",
   step: "a scheduler step (use, redundant, round_robin)",
   limitEntry: "a limit (subflows, add_addr_accepted)",
   addressOrName: "an interface name or an address",
 };
 
-export class PolicyParser extends CstParser {
+const NO_TOKEN = { tokenType: EOF, image: "" } as IToken;
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    expected === EOF ? `expected ${RULE_DESCRIPTIONS["policy"]} but found ${found(actual)}` : `expected ${label(expected)} but found ${found(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${RULE_DESCRIPTIONS["policy"]} but found ${found(firstRedundant)}`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
+    const firsts = expectedPathsPerAlt.flatMap((paths) => paths.map((path) => path[0])).filter((t): t is TokenType => !!t);
+    return `expected ${RULE_DESCRIPTIONS[ruleName] ?? oneOf(firsts)} but found ${found(actual[0] ?? NO_TOKEN)}`;
+  },
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual, ruleName }) => {
+    const firsts = expectedIterationPaths.map((path) => path[0]).filter((t): t is TokenType => !!t);
+    return `expected ${RULE_DESCRIPTIONS[ruleName] ?? oneOf(firsts)} but found ${found(actual[0] ?? NO_TOKEN)}`;
+  },
+};
+
+export class PolicyParser extends EmbeddedActionsParser {
+  private file!: SourceFile;
+  /** Found while building the tree (E209, E211): reported beside the syntax errors. */
+  diagnostics: Diagnostic[] = [];
+  /** The statements read so far: kept here, so a failure at the very end loses none. */
+  private statements: Statement[] = [];
+
   constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages, nodeLocationTracking: "onlyOffset" });
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
     this.performSelfAnalysis();
   }
 
-  policy = this.RULE("policy", () => {
-    this.MANY(() => this.SUBRULE(this.statement));
+  /** Parse one file's tokens; syntax errors are in `errors`, the rest in `diagnostics`. */
+  parse(file: SourceFile, tokens: IToken[]): Statement[] {
+    this.file = file;
+    this.diagnostics = [];
+    this.statements = [];
+    this.input = tokens;
+    this.pending = undefined;
+    this.policy();
+    this.settle();
+    return this.statements;
+  }
+
+  /** Where the statement being read started, in `errors` and `diagnostics`. */
+  private pending: { errors: number; diagnostics: number; kept: boolean } | undefined;
+
+  /**
+   * A statement that needed repair is dropped with the findings its actions made:
+   * they are about tokens the parser made up. Checked when the next statement starts
+   * (recovery may leave a statement without running its last action) and at the end.
+   */
+  private settle(): void {
+    if (this.pending && !this.pending.kept && this.errors.length > this.pending.errors) this.diagnostics.length = this.pending.diagnostics;
+    this.pending = { errors: this.errors.length, diagnostics: this.diagnostics.length, kept: false };
+  }
+
+  private tokenSpan(t: IToken): Span {
+    return span(this.file, t.startOffset, t.startOffset + t.image.length);
+  }
+
+  /** From a token to the end of a node or token; `last` is missing only in repaired input. */
+  private between(first: IToken, last: { span: Span } | IToken | undefined): Span {
+    const end = last === undefined ? first.startOffset + first.image.length : "span" in last ? last.span.end : last.startOffset + last.image.length;
+    return span(this.file, first.startOffset, end);
+  }
+
+  private name(t: IToken): Name {
+    return { kind: "Name", text: t.image, span: this.tokenSpan(t) };
+  }
+
+  private number(t: IToken): NumberLiteral {
+    const match = /^(\d+(?:\.\d+)?)(.*)$/.exec(t.image);
+    const unit = match?.[2] ? match[2] : undefined;
+    return { kind: "Number", text: t.image, value: Number(match?.[1] ?? Number.NaN), unit, span: this.tokenSpan(t) };
+  }
+
+  private address(t: IToken): AddressLiteral {
+    return { kind: "Address", text: t.image, span: this.tokenSpan(t) };
+  }
+
+  private string(t: IToken): StringLiteral {
+    const terminated = t.tokenType === TerminatedString;
+    const body = terminated ? t.image.slice(1, -1) : t.image.slice(1);
+    // Only \" and \\ are escapes: anything else would silently change the text.
+    if (body.includes("\\")) {
+      for (const match of body.matchAll(/\\(.)/g)) {
+        if (match[1] !== '"' && match[1] !== "\\") {
+          const at = t.startOffset + 1 + (match.index ?? 0);
+          this.diagnostics.push(error("E211", span(this.file, at, at + 2), `unknown escape '\\${match[1]}' in a string`, { hints: ['only \\" and \\\\ are escapes'] }));
+        }
+      }
+    }
+    return { kind: "String", value: body.replace(/\\(.)/g, "$1"), terminated, span: this.tokenSpan(t) };
+  }
+
+  private repeated(spans: Span[], option: string): void {
+    for (const at of spans.slice(1)) this.diagnostics.push(error("E209", at, `'${option}' given more than once`, { hints: [`keep one '${option}'`] }));
+  }
+
+  // Statements: a repaired one is dropped (its error is already in `errors`).
+  private readonly policy = this.RULE("policy", (): void => {
+    this.MANY(() => {
+      this.ACTION(() => this.settle());
+      const errorsBefore = this.errors.length;
+      const statement = this.OR([
+        { ALT: () => this.SUBRULE(this.interfaceDecl) },
+        { ALT: () => this.SUBRULE(this.limitsDecl) },
+        { ALT: () => this.SUBRULE(this.endpointDecl) },
+        { ALT: () => this.SUBRULE(this.rule) },
+        { ALT: () => this.SUBRULE(this.schedulerDecl) },
+      ]);
+      this.ACTION(() => {
+        if (statement && this.errors.length === errorsBefore && this.pending) {
+          this.statements.push(statement);
+          this.pending.kept = true;
+        }
+      });
+    });
   });
 
-  statement = this.RULE("statement", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.interfaceDecl) },
-      { ALT: () => this.SUBRULE(this.limitsDecl) },
-      { ALT: () => this.SUBRULE(this.endpointDecl) },
-      { ALT: () => this.SUBRULE(this.rule) },
-      { ALT: () => this.SUBRULE(this.schedulerDecl) },
-    ]);
-  });
-
-  interfaceDecl = this.RULE("interfaceDecl", () => {
-    this.CONSUME(kw("interface"));
-    this.CONSUME(Identifier);
+  private readonly interfaceDecl = this.RULE("interfaceDecl", (): InterfaceDecl => {
+    const start = this.CONSUME(kw("interface"));
+    const id = this.CONSUME(Identifier);
     this.CONSUME(Equals);
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME(StringLiteral) });
+    const patterns: IToken[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => patterns.push(this.CONSUME(StringToken)) });
+    return this.ACTION(() => {
+      const strings = patterns.map((p) => this.string(p));
+      return { kind: "Interface", name: this.name(id), patterns: strings, span: this.between(start, strings[strings.length - 1] ?? id) };
+    });
   });
 
-  limitsDecl = this.RULE("limitsDecl", () => {
-    this.CONSUME(kw("limits"));
-    this.AT_LEAST_ONE(() => this.SUBRULE(this.limitEntry));
+  private readonly limitsDecl = this.RULE("limitsDecl", (): LimitsDecl => {
+    const start = this.CONSUME(kw("limits"));
+    const entries: LimitEntry[] = [];
+    this.AT_LEAST_ONE(() => entries.push(this.SUBRULE(this.limitEntry)));
+    return this.ACTION(() => ({ kind: "Limits", entries, span: this.between(start, entries[entries.length - 1] ?? start) }));
   });
 
-  limitEntry = this.RULE("limitEntry", () => {
-    this.OR([{ ALT: () => this.CONSUME(Identifier) }, { ALT: () => this.CONSUME(kw("subflows")) }]);
-    this.CONSUME(NumberToken);
+  private readonly limitEntry = this.RULE("limitEntry", (): LimitEntry => {
+    const nameToken = this.OR([{ ALT: () => this.CONSUME(Identifier) }, { ALT: () => this.CONSUME(kw("subflows")) }]);
+    const value = this.CONSUME(NumberToken);
+    return this.ACTION(() => ({ kind: "Limit", name: this.name(nameToken), value: this.number(value), span: this.between(nameToken, value) }));
   });
 
-  endpointDecl = this.RULE("endpointDecl", () => {
-    this.CONSUME(kw("endpoint"));
-    this.SUBRULE(this.addressOrName);
+  private readonly endpointDecl = this.RULE("endpointDecl", (): EndpointDecl => {
+    const start = this.CONSUME(kw("endpoint"));
+    const target = this.SUBRULE(this.addressOrName);
+    const flags: IToken[] = [];
+    const ports: IToken[] = [];
+    let last: IToken | { span: Span } = target;
     this.MANY(() =>
       this.OR([
-        { ALT: () => this.CONSUME2(Identifier, { LABEL: "flag" }) },
-        { ALT: () => this.CONSUME(kw("backup"), { LABEL: "flag" }) },
-        { ALT: () => this.SUBRULE(this.portOption) },
+        { ALT: () => flags.push((last = this.CONSUME2(Identifier))) },
+        { ALT: () => flags.push((last = this.CONSUME(kw("backup")))) },
+        {
+          ALT: () => {
+            this.CONSUME(kw("port"));
+            ports.push((last = this.CONSUME(NumberToken)));
+          },
+        },
       ]),
     );
+    return this.ACTION(() => {
+      this.repeated(ports.map((p) => this.tokenSpan(p)), "port");
+      const port = ports[0];
+      return { kind: "Endpoint", target, flags: flags.map((f) => this.name(f)), port: port && this.number(port), span: this.between(start, last) };
+    });
   });
 
-  addressOrName = this.RULE("addressOrName", () => {
-    this.OR([{ ALT: () => this.CONSUME(Identifier) }, { ALT: () => this.CONSUME(Address) }]);
+  private readonly addressOrName = this.RULE("addressOrName", (): Name | AddressLiteral => {
+    // CONSUME never goes inside ACTION: chevrotain records the grammar without running actions.
+    const id = this.OPTION(() => this.CONSUME(Identifier));
+    const address = id === undefined ? this.CONSUME(Address) : undefined;
+    return this.ACTION(() => (id !== undefined ? this.name(id) : this.address(address as IToken)));
   });
 
-  portOption = this.RULE("portOption", () => {
-    this.CONSUME(kw("port"));
-    this.CONSUME(NumberToken);
-  });
-
-  rule = this.RULE("rule", () => {
-    this.CONSUME(kw("on"));
-    this.CONSUME(Identifier, { LABEL: "event" });
-    this.OPTION(() => this.CONSUME2(Identifier, { LABEL: "iface" }));
-    this.OPTION2(() => {
+  private readonly rule = this.RULE("rule", (): Rule => {
+    const start = this.CONSUME(kw("on"));
+    const event = this.CONSUME(Identifier);
+    const iface = this.OPTION(() => this.CONSUME2(Identifier));
+    const condition = this.OPTION2(() => {
       this.CONSUME(kw("if"));
-      this.SUBRULE(this.orExpr);
+      return this.SUBRULE(this.orExpr);
     });
     this.CONSUME(kw("then"));
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.action) });
+    const actions: Action[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => actions.push(this.SUBRULE(this.action)) });
+    return this.ACTION(() => ({
+      kind: "Rule",
+      event: this.name(event),
+      iface: iface && this.name(iface),
+      condition,
+      actions,
+      span: this.between(start, actions[actions.length - 1] ?? event),
+    }));
   });
 
-  // Conditions: or < and < not < primary.
-  orExpr = this.RULE("orExpr", () => {
-    this.SUBRULE(this.andExpr);
+  // Conditions: or < and < not < predicate. `not` repeats iteratively, so `not not …`
+  // cannot overflow the stack; parentheses are limited before parsing (nesting.ts).
+  private readonly orExpr = this.RULE("orExpr", (): Condition => {
+    const operands = [this.SUBRULE(this.andExpr)];
     this.MANY(() => {
       this.CONSUME(kw("or"));
-      this.SUBRULE2(this.andExpr);
+      operands.push(this.SUBRULE2(this.andExpr));
     });
+    return this.ACTION(() => joined("Or", operands));
   });
 
-  andExpr = this.RULE("andExpr", () => {
-    this.SUBRULE(this.notExpr);
+  private readonly andExpr = this.RULE("andExpr", (): Condition => {
+    const operands = [this.SUBRULE(this.notExpr)];
     this.MANY(() => {
       this.CONSUME(kw("and"));
-      this.SUBRULE2(this.notExpr);
+      operands.push(this.SUBRULE2(this.notExpr));
     });
+    return this.ACTION(() => joined("And", operands));
   });
 
-  // `not` repeats iteratively, not recursively, so `not not ... x` cannot overflow.
-  notExpr = this.RULE("notExpr", () => {
-    this.MANY(() => this.CONSUME(kw("not")));
-    this.SUBRULE(this.primary);
-  });
-
-  primary = this.RULE("primary", () => {
-    this.OR([
+  private readonly notExpr = this.RULE("notExpr", (): Condition => {
+    const nots: IToken[] = [];
+    this.MANY(() => nots.push(this.CONSUME(kw("not"))));
+    const inner = this.OR([
       {
         ALT: () => {
           this.CONSUME(LParen);
-          this.SUBRULE(this.orExpr);
+          const grouped = this.SUBRULE(this.orExpr);
           this.CONSUME(RParen);
+          return grouped;
         },
       },
       { ALT: () => this.SUBRULE(this.predicate) },
     ]);
+    return this.ACTION(() => {
+      if (!inner) return inner;
+      let result: Condition = inner;
+      for (let i = nots.length - 1; i >= 0; i -= 1) result = { kind: "Not", operand: result, span: span(this.file, (nots[i] as IToken).startOffset, result.span.end) };
+      return result;
+    });
   });
 
-  predicate = this.RULE("predicate", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.ifacePredicate) },
+  private readonly predicate = this.RULE("predicate", (): Predicate => {
+    return this.OR([
+      {
+        ALT: () => {
+          const start = this.CONSUME(kw("iface"));
+          const names: IToken[] = [];
+          let end: IToken = start;
+          const list = this.OR2([
+            {
+              ALT: () => {
+                this.CONSUME(kw("in"));
+                this.CONSUME(LParen);
+                this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => names.push(this.CONSUME(Identifier)) });
+                end = this.CONSUME(RParen);
+                return true;
+              },
+            },
+            { ALT: () => (names.push((end = this.CONSUME2(Identifier))), false) },
+          ]);
+          return this.ACTION(() => ({ kind: "Iface" as const, names: names.map((n) => this.name(n)), list, span: this.between(start, end) }));
+        },
+      },
       { ALT: () => this.SUBRULE(this.endpointPredicate) },
       {
         ALT: () => {
-          this.CONSUME(kw("family"));
-          this.CONSUME(Identifier);
+          const start = this.CONSUME(kw("family"));
+          const value = this.CONSUME3(Identifier);
+          return this.ACTION(() => ({ kind: "Family" as const, value: this.name(value), span: this.between(start, value) }));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(kw("side"));
-          this.CONSUME2(Identifier);
-        },
-      },
-      { ALT: () => this.CONSUME(kw("backup"), { LABEL: "flag" }) },
-      { ALT: () => this.CONSUME(kw("active"), { LABEL: "flag" }) },
-      {
-        ALT: () => {
-          this.CONSUME(kw("error"));
-          this.OR2([{ ALT: () => this.CONSUME3(Identifier, { LABEL: "errorName" }) }, { ALT: () => this.CONSUME(NumberToken, { LABEL: "errorNumber" }) }]);
+          const start = this.CONSUME(kw("side"));
+          const value = this.CONSUME4(Identifier);
+          return this.ACTION(() => ({ kind: "Side" as const, value: this.name(value), span: this.between(start, value) }));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(kw("subflows"), { LABEL: "subject" });
-          this.CONSUME(Comparator);
-          this.CONSUME2(NumberToken);
+          const word = this.OR4([{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }]);
+          return this.ACTION(() => flag(this.name(word)));
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(kw("error"));
+          const value = this.OR3([{ ALT: () => this.CONSUME5(Identifier) }, { ALT: () => this.CONSUME(NumberToken) }]);
+          return this.ACTION(() => ({
+            kind: "Error" as const,
+            value: value.tokenType === NumberToken ? this.number(value) : this.name(value),
+            span: this.between(start, value),
+          }));
+        },
+      },
+      {
+        ALT: () => {
+          const subject = this.CONSUME(kw("subflows"));
+          const op = this.CONSUME(Comparator);
+          const value = this.CONSUME2(NumberToken);
+          return this.ACTION(() => ({ kind: "Compare" as const, subject: this.name(subject), op: op.image as Comparison, value: this.number(value), span: this.between(subject, value) }));
         },
       },
       {
         // A metric comparison (`rtt < 150ms`) or a bare flag word (`stale`).
         ALT: () => {
-          this.CONSUME4(Identifier, { LABEL: "subject" });
-          this.OPTION(() => {
-            this.CONSUME2(Comparator);
-            this.CONSUME3(NumberToken);
-          });
+          const subject = this.CONSUME6(Identifier);
+          const compared = this.OPTION(() => ({ op: this.CONSUME2(Comparator), value: this.CONSUME3(NumberToken) }));
+          return this.ACTION(() =>
+            compared
+              ? { kind: "Compare" as const, subject: this.name(subject), op: compared.op.image as Comparison, value: this.number(compared.value), span: this.between(subject, compared.value) }
+              : flag(this.name(subject)),
+          );
         },
       },
     ]);
   });
 
-  ifacePredicate = this.RULE("ifacePredicate", () => {
-    this.CONSUME(kw("iface"));
-    this.OR([
+  private readonly endpointPredicate = this.RULE("endpointPredicate", (): Predicate => {
+    const sideToken = this.OR([{ ALT: () => this.CONSUME(kw("local")) }, { ALT: () => this.CONSUME(kw("remote")) }]);
+    const side = sideToken.image === "local" ? ("local" as const) : ("remote" as const);
+    return this.OR2([
       {
         ALT: () => {
           this.CONSUME(kw("in"));
-          this.CONSUME(LParen);
-          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME(Identifier) });
-          this.CONSUME(RParen);
-        },
-      },
-      { ALT: () => this.CONSUME2(Identifier) },
-    ]);
-  });
-
-  endpointPredicate = this.RULE("endpointPredicate", () => {
-    this.OR([{ ALT: () => this.CONSUME(kw("local"), { LABEL: "side" }) }, { ALT: () => this.CONSUME(kw("remote"), { LABEL: "side" }) }]);
-    this.OR2([
-      {
-        ALT: () => {
-          this.CONSUME(kw("in"));
-          this.OR3([
+          const prefixes: IToken[] = [];
+          let end: IToken = sideToken;
+          const list = this.OR3([
             {
               ALT: () => {
                 this.CONSUME(LParen);
-                this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME(Address) });
-                this.CONSUME(RParen);
+                this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => prefixes.push(this.CONSUME(Address)) });
+                end = this.CONSUME(RParen);
+                return true;
               },
             },
-            { ALT: () => this.CONSUME2(Address) },
+            { ALT: () => (prefixes.push((end = this.CONSUME2(Address))), false) },
           ]);
+          return this.ACTION(() => ({ kind: "AddressIn" as const, side, prefixes: prefixes.map((p) => this.address(p)), list, span: this.between(sideToken, end) }));
         },
       },
       {
         ALT: () => {
           this.CONSUME(kw("port"));
-          this.OPTION(() => this.CONSUME(Comparator));
-          this.CONSUME(NumberToken);
+          const op = this.OPTION(() => this.CONSUME(Comparator));
+          const value = this.CONSUME(NumberToken);
+          return this.ACTION(() => ({
+            kind: "Port" as const,
+            side,
+            op: (op?.image ?? "==") as Comparison,
+            explicitOp: op !== undefined,
+            value: this.number(value),
+            span: this.between(sideToken, value),
+          }));
         },
       },
     ]);
   });
 
-  action = this.RULE("action", () => {
-    this.OR([
+  private readonly action = this.RULE("action", (): Action => {
+    const action = this.OR([
       { ALT: () => this.SUBRULE(this.createAction) },
       {
         ALT: () => {
-          this.CONSUME(kw("destroy"));
-          this.OPTION(() => {
+          const start = this.CONSUME(kw("destroy"));
+          const via = this.OPTION(() => {
             this.CONSUME(kw("via"));
-            this.CONSUME(Identifier, { LABEL: "via" });
+            return this.CONSUME(Identifier);
           });
+          return this.ACTION(() => ({ kind: "Destroy" as const, via: via && this.name(via), after: undefined, span: this.between(start, via ?? start) }));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(kw("announce"));
-          this.SUBRULE(this.addressOrName);
-          this.OPTION2(() => this.SUBRULE(this.portOption));
+          const start = this.CONSUME(kw("announce"));
+          const target = this.SUBRULE(this.addressOrName);
+          const port = this.OPTION2(() => {
+            this.CONSUME(kw("port"));
+            return this.CONSUME(NumberToken);
+          });
+          return this.ACTION(() => ({ kind: "Announce" as const, target, port: port && this.number(port), after: undefined, span: this.between(start, port ?? target) }));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(kw("withdraw"));
-          this.SUBRULE2(this.addressOrName);
+          const start = this.CONSUME(kw("withdraw"));
+          const target = this.SUBRULE2(this.addressOrName);
+          return this.ACTION(() => ({ kind: "Withdraw" as const, target, after: undefined, span: this.between(start, target) }));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(kw("set"));
-          this.CONSUME2(Identifier, { LABEL: "setIface" });
-          this.OR2([{ ALT: () => this.CONSUME(kw("backup"), { LABEL: "setValue" }) }, { ALT: () => this.CONSUME(kw("active"), { LABEL: "setValue" }) }]);
+          const start = this.CONSUME(kw("set"));
+          const iface = this.CONSUME2(Identifier);
+          const value = this.OR2([{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }]);
+          return this.ACTION(() => ({ kind: "Set" as const, iface: this.name(iface), value: value.image === "backup" ? ("backup" as const) : ("active" as const), after: undefined, span: this.between(start, value) }));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(kw("log"));
-          this.CONSUME(StringLiteral);
+          const start = this.CONSUME(kw("log"));
+          const message = this.CONSUME(StringToken);
+          return this.ACTION(() => ({ kind: "Log" as const, message: this.string(message), after: undefined, span: this.between(start, message) }));
         },
       },
     ]);
-    this.OPTION3(() => {
+    const after = this.OPTION3(() => {
       this.CONSUME(kw("after"));
-      this.CONSUME(NumberToken, { LABEL: "after" });
+      return this.CONSUME2(NumberToken);
     });
+    return this.ACTION(() => (after && action ? { ...action, after: this.number(after), span: span(this.file, action.span.start, after.startOffset + after.image.length) } : action));
   });
 
-  // Options in any order; repeats are reported when the tree is built (E209).
-  createAction = this.RULE("createAction", () => {
-    this.CONSUME(kw("create"));
+  // Options in any order; repeats are reported (E209) and the first one kept.
+  private readonly createAction = this.RULE("createAction", (): CreateAction => {
+    const start = this.CONSUME(kw("create"));
+    const via: IToken[] = [];
+    const from: IToken[] = [];
+    const to: IToken[] = [];
+    const ports: IToken[] = [];
+    const backups: IToken[] = [];
+    let last: IToken = start;
     this.MANY(() =>
       this.OR([
         {
           ALT: () => {
             this.CONSUME(kw("via"));
-            this.CONSUME(Identifier, { LABEL: "via" });
+            via.push((last = this.CONSUME(Identifier)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(kw("from"));
-            this.CONSUME(Address, { LABEL: "from" });
+            from.push((last = this.CONSUME(Address)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(kw("to"));
-            this.OR2([
-              { ALT: () => this.CONSUME2(Address, { LABEL: "to" }) },
-              { ALT: () => this.CONSUME(kw("remote"), { LABEL: "to" }) },
-              { ALT: () => this.CONSUME2(Identifier, { LABEL: "to" }) },
-            ]);
+            to.push((last = this.OR2([{ ALT: () => this.CONSUME2(Address) }, { ALT: () => this.CONSUME(kw("remote")) }, { ALT: () => this.CONSUME2(Identifier) }])));
           },
         },
-        { ALT: () => this.SUBRULE(this.portOption) },
-        { ALT: () => this.CONSUME(kw("backup")) },
+        {
+          ALT: () => {
+            this.CONSUME(kw("port"));
+            ports.push((last = this.CONSUME(NumberToken)));
+          },
+        },
+        { ALT: () => backups.push((last = this.CONSUME(kw("backup")))) },
       ]),
     );
+    return this.ACTION(() => {
+      const spans = (tokens: IToken[]) => tokens.map((t) => this.tokenSpan(t));
+      this.repeated(spans(via), "via");
+      this.repeated(spans(from), "from");
+      this.repeated(spans(to), "to");
+      this.repeated(spans(ports), "port");
+      this.repeated(spans(backups), "backup");
+      const target = to[0];
+      return {
+        kind: "Create",
+        via: via[0] && this.name(via[0]),
+        from: from[0] && this.address(from[0]),
+        to: target && (target.tokenType.name === "Address4" || target.tokenType.name === "Address6" ? this.address(target) : this.name(target)),
+        port: ports[0] && this.number(ports[0]),
+        backup: backups.length > 0,
+        after: undefined,
+        span: this.between(start, last),
+      };
+    });
   });
 
-  schedulerDecl = this.RULE("schedulerDecl", () => {
-    this.CONSUME(kw("scheduler"));
-    this.CONSUME(Identifier);
-    this.OPTION(() => {
+  private readonly schedulerDecl = this.RULE("schedulerDecl", (): SchedulerDecl => {
+    const start = this.CONSUME(kw("scheduler"));
+    const id = this.CONSUME(Identifier);
+    const selector = this.OPTION(() => {
       this.CONSUME(kw("for"));
-      this.SUBRULE(this.orExpr);
+      return this.SUBRULE(this.orExpr);
     });
     this.CONSUME(LBrace);
-    this.MANY(() => this.SUBRULE(this.step));
-    this.CONSUME(RBrace);
+    const steps: Step[] = [];
+    this.MANY(() => steps.push(this.SUBRULE(this.step)));
+    const end = this.CONSUME(RBrace);
+    return this.ACTION(() => ({ kind: "Scheduler", name: this.name(id), selector, steps, span: this.between(start, end) }));
   });
 
-  step = this.RULE("step", () => {
-    this.OR([
+  private readonly step = this.RULE("step", (): Step => {
+    return this.OR([
       {
         ALT: () => {
-          this.CONSUME(kw("use"), { LABEL: "mode" });
-          this.OR2([
-            { ALT: () => this.CONSUME(kw("any")) },
+          const start = this.CONSUME(kw("use"));
+          return this.OR2([
             {
               ALT: () => {
-                this.OPTION(() => this.SUBRULE(this.whereClause));
-                this.OPTION2(() => {
-                  this.CONSUME(kw("by"));
-                  this.OR3([{ ALT: () => this.CONSUME(kw("lowest"), { LABEL: "direction" }) }, { ALT: () => this.CONSUME(kw("highest"), { LABEL: "direction" }) }]);
-                  this.CONSUME(Identifier, { LABEL: "metric" });
-                });
+                const any = this.CONSUME(kw("any"));
+                return this.ACTION(() => ({ kind: "Step" as const, mode: "use_any" as const, where: undefined, order: undefined, span: this.between(start, any) }));
+              },
+            },
+            {
+              ALT: () => {
+                const where = this.OPTION(() => this.SUBRULE(this.whereClause));
+                const order = this.OPTION2(() => this.SUBRULE(this.ordering));
+                return this.ACTION(() => ({ kind: "Step" as const, mode: "use" as const, where, order, span: span(this.file, start.startOffset, (order ?? where ?? { span: this.tokenSpan(start) }).span.end) }));
               },
             },
           ]);
@@ -369,23 +578,49 @@ export class PolicyParser extends CstParser {
       },
       {
         ALT: () => {
-          this.CONSUME(kw("redundant"), { LABEL: "mode" });
-          this.OPTION3(() => this.SUBRULE2(this.whereClause));
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw("round_robin"), { LABEL: "mode" });
-          this.OPTION4(() => this.SUBRULE3(this.whereClause));
+          const start = this.OR3([{ ALT: () => this.CONSUME(kw("redundant")) }, { ALT: () => this.CONSUME(kw("round_robin")) }]);
+          const where = this.OPTION3(() => this.SUBRULE2(this.whereClause));
+          return this.ACTION(() => ({
+            kind: "Step" as const,
+            mode: start.image === "redundant" ? ("redundant" as const) : ("round_robin" as const),
+            where,
+            order: undefined,
+            span: span(this.file, start.startOffset, (where ?? { span: this.tokenSpan(start) }).span.end),
+          }));
         },
       },
     ]);
   });
 
-  whereClause = this.RULE("whereClause", () => {
+  private readonly whereClause = this.RULE("whereClause", (): Condition => {
     this.CONSUME(kw("where"));
-    this.SUBRULE(this.orExpr);
+    return this.SUBRULE(this.orExpr);
   });
+
+  private readonly ordering = this.RULE("ordering", (): Ordering => {
+    this.CONSUME(kw("by"));
+    const direction = this.OR([{ ALT: () => this.CONSUME(kw("lowest")) }, { ALT: () => this.CONSUME(kw("highest")) }]);
+    const metric = this.CONSUME(Identifier);
+    return this.ACTION(() => ({
+      kind: "Ordering",
+      direction: direction.image === "highest" ? "highest" : "lowest",
+      metric: this.name(metric),
+      span: this.between(direction, metric),
+    }));
+  });
+}
+
+function joined(kind: "And" | "Or", all: (Condition | undefined)[]): Condition {
+  // Operands are missing only after recovery, in a statement that is then dropped.
+  const operands = all.filter((c): c is Condition => c !== undefined);
+  if (operands.length <= 1) return operands[0] as Condition;
+  const first = operands[0] as Condition;
+  const last = operands[operands.length - 1] as Condition;
+  return { kind, operands, span: { file: first.span.file, start: first.span.start, end: last.span.end } };
+}
+
+function flag(name: Name): Predicate {
+  return { kind: "Flag", name, span: name.span };
 }
 
 let parser: PolicyParser | undefined;
@@ -395,5 +630,3 @@ export function policyParser(): PolicyParser {
   parser ??= new PolicyParser();
   return parser;
 }
-
-export type { CstNode };
