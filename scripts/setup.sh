@@ -35,3 +35,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ -n "$(find patch
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+# The web playground (editor/) as static files in dist/playground/.
+node scripts/build-playground.mjs

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx tsc -p tsconfig.json
+# The playground (browser code): DOM types, no Node types.
+npx tsc -p editor/tsconfig.json
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0

@@ -14,6 +14,7 @@ import { simulateCommand } from "./simulate-command.js";
 import { monitorCommand } from "./monitor-command.js";
 import { statusCommand } from "./status-command.js";
 import { writeErr, writeOut } from "./output.js";
+import { playgroundCommand } from "./playground-command.js";
 import { runCommand } from "./run-command.js";
 
 /** Every command, in the order `--help` lists them. */
@@ -30,6 +31,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     buildCommand,
     attachCommand,
     detachCommand,
+    playgroundCommand,
   ].map((c) => [c.name, c]),
 );
 

@@ -1,0 +1,100 @@
+// Syntax highlighting generated from the real lexer's token definitions
+// (language/tokens.ts) and the vocabulary: the Monarch tokenizer tries the same
+// regular expressions in the same order as chevrotain does, so the editor can never
+// colour a word differently from how the checker reads it. Keywords come in through
+// the identifier rule (chevrotain's `longer_alt`), classified by the vocabulary.
+import type { TokenType } from "chevrotain";
+import { allTokens, keywordTokens } from "../language/tokens.js";
+import { ENDPOINT_FLAGS, ERRNO_NAMES, EVENTS, FAMILIES, KEYWORDS, LIMIT_NAMES, METRICS, SIDES, SUBFLOW_FLAG_CONDITIONS } from "../language/vocabulary.js";
+
+export const LANGUAGE_ID = "mptcp-policy";
+
+/** The Monarch token class of each lexer token, by chevrotain token name. */
+const CLASS_OF_TOKEN: Readonly<Record<string, string>> = {
+  WhiteSpace: "white",
+  Comment: "comment",
+  TerminatedString: "string",
+  UnterminatedString: "string.invalid",
+  Address6: "number.address",
+  Address4: "number.address",
+  Number: "number",
+  LBrace: "delimiter.bracket",
+  RBrace: "delimiter.bracket",
+  LParen: "delimiter.parenthesis",
+  RParen: "delimiter.parenthesis",
+  Comma: "delimiter",
+  LessEqual: "operator",
+  Less: "operator",
+  GreaterEqual: "operator",
+  Greater: "operator",
+  EqualEqual: "operator",
+  NotEqual: "operator",
+  Equals: "operator",
+};
+
+/** Words with a meaning where they stand (not reserved), and their class. */
+export const WORD_CLASSES = {
+  keywords: KEYWORDS,
+  events: EVENTS.map((e) => e.name),
+  metrics: METRICS.map((m) => m.name),
+  constants: [
+    ...ENDPOINT_FLAGS.map((f) => f.name),
+    ...FAMILIES,
+    ...SIDES,
+    ...SUBFLOW_FLAG_CONDITIONS,
+    ...ERRNO_NAMES.keys(),
+    ...LIMIT_NAMES.map((l) => l.name),
+    "announced",
+  ],
+} as const;
+
+/** A Monarch rule: a regular expression and its token class (or cases). */
+export type MonarchRule = [RegExp, string | { cases: Record<string, string> }];
+
+export interface MonarchDefinition {
+  readonly defaultToken: string;
+  readonly keywords: readonly string[];
+  readonly events: readonly string[];
+  readonly metrics: readonly string[];
+  readonly constants: readonly string[];
+  readonly tokenizer: { readonly root: MonarchRule[] };
+}
+
+function isNotApplicable(token: TokenType): boolean {
+  const pattern = token.PATTERN;
+  return !(pattern instanceof RegExp) || pattern.source === "NOT_APPLICABLE";
+}
+
+/** Monarch escapes `@` in patterns (it names attributes): keep a literal one literal. */
+function monarchRegex(pattern: RegExp): RegExp {
+  return new RegExp(pattern.source.replace(/@/g, "@@"), pattern.flags);
+}
+
+export function monarchDefinition(): MonarchDefinition {
+  const keywordTypes = new Set(keywordTokens.values());
+  const root: MonarchRule[] = [];
+  for (const token of allTokens) {
+    if (isNotApplicable(token) || keywordTypes.has(token)) continue;
+    const pattern = monarchRegex(token.PATTERN as RegExp);
+    if (token.name === "Identifier") {
+      root.push([
+        pattern,
+        { cases: { "@keywords": "keyword", "@events": "type.event", "@metrics": "variable.metric", "@constants": "constant", "@default": "identifier" } },
+      ]);
+      continue;
+    }
+    const cls = CLASS_OF_TOKEN[token.name];
+    if (cls === undefined) throw new Error(`no highlighting class for token ${token.name}`);
+    root.push([pattern, cls]);
+  }
+  // What the lexer rejects (E001) is shown as such.
+  root.push([/./, "invalid"]);
+  return {
+    defaultToken: "invalid",
+    keywords: WORD_CLASSES.keywords,
+    events: WORD_CLASSES.events,
+    metrics: WORD_CLASSES.metrics,
+    constants: WORD_CLASSES.constants,
+    tokenizer: { root },
+  };
+}

@@ -1,0 +1,152 @@
+// The simulator: a timeline of events run through the real decision core (the same
+// ConnectionTable and decide() the daemon uses), and a connection's subflows run
+// through the reference scheduler evaluator. Pure functions of the model.
+import { ConnectionTable } from "../compiler/connections.js";
+import { decide, type PlannedAction } from "../compiler/decide.js";
+import { readEvent } from "../compiler/events.js";
+import { describeCondition } from "../compiler/explain.js";
+import { interfaceMatcher } from "../compiler/interfaces.js";
+import type { PolicyModel, SourceRef, StepModel } from "../compiler/model.js";
+import { decideSchedule, runScheduler, selectScheduler } from "../compiler/scheduler/evaluate.js";
+import { parseSnapshot, SnapshotError } from "../compiler/scheduler/snapshot.js";
+import type { SourceLine } from "./source-lines.js";
+
+export interface SimulatedAction {
+  /** The Netlink command (or `log`). */
+  readonly command: string;
+  readonly summary: string;
+  readonly afterMs: number;
+  readonly at: SourceRef;
+}
+
+export interface SimulatedStep {
+  /** Why the event could not be read, if it could not. */
+  readonly error?: string;
+  readonly rule?: { readonly index: number; readonly at: SourceRef };
+  readonly actions: readonly SimulatedAction[];
+  /** The connection after the event, if the event is about one. */
+  readonly connection?: { readonly token: string; readonly subflows: number };
+}
+
+export interface ScheduledBy {
+  readonly name: string;
+  readonly at: SourceRef;
+  /** The `for` in words; undefined for the default scheduler. */
+  readonly selector?: string;
+  readonly selected: boolean;
+  readonly step: number | null;
+  /** Each step as written in the source, and in words. */
+  readonly steps: readonly { readonly source: string; readonly words: string }[];
+  readonly scheduled: readonly number[];
+}
+
+export interface ScheduleResult {
+  readonly error?: string;
+  /** Index of the scheduler that serves the connection; null: the kernel's default. */
+  readonly served: number | null;
+  readonly schedulers: readonly ScheduledBy[];
+}
+
+export interface SimulationResult {
+  readonly steps: readonly SimulatedStep[];
+  readonly schedule: ScheduleResult | undefined;
+}
+
+export function simulateEvents(model: PolicyModel, events: readonly unknown[]): SimulatedStep[] {
+  const table = new ConnectionTable();
+  const match = interfaceMatcher(model);
+  return events.map((value) => {
+    const event = readEvent(value);
+    if (typeof event === "string") return { error: event, actions: [] };
+    const connection = table.apply(event);
+    const decision = decide(model, event, connection, match);
+    const after = event.event === "closed" ? undefined : event.token !== undefined ? table.connections.get(event.token) : undefined;
+    return {
+      ...(decision.rule ? { rule: decision.rule } : {}),
+      actions: decision.actions.map(describeAction),
+      ...(after ? { connection: { token: after.token, subflows: after.subflows.length } } : {}),
+    };
+  });
+}
+
+function target(a: PlannedAction): string {
+  if (a.scope === "every_connection") return "on every open connection";
+  return a.token !== undefined ? `on connection ${a.token}` : "on the event's connection";
+}
+
+export function describeAction(a: PlannedAction): SimulatedAction {
+  const base = { afterMs: a.afterUs / 1000, at: a.at };
+  switch (a.op) {
+    case "create": {
+      const from = a.via !== undefined ? `from an address of ${a.via}` : a.from !== undefined ? `from ${a.from}` : "from the connection's local address";
+      const to = a.to !== undefined ? `to ${a.to}${a.port !== undefined ? ` port ${a.port}` : ""}` : "to the peer";
+      return { ...base, command: "SUBFLOW_CREATE", summary: `${target(a)}: open a ${a.backup ? "backup " : ""}subflow ${from} ${to}` };
+    }
+    case "destroy": {
+      const which =
+        a.via !== undefined
+          ? `the subflows on ${a.via}`
+          : `the subflow ${a.subflow?.saddr ?? "?"}:${a.subflow?.sport ?? "?"} → ${a.subflow?.daddr ?? "?"}:${a.subflow?.dport ?? "?"}`;
+      return { ...base, command: "SUBFLOW_DESTROY", summary: `${target(a)}: close ${which}` };
+    }
+    case "announce":
+      return {
+        ...base,
+        command: "ANNOUNCE",
+        summary: `${target(a)}: announce ${a.iface !== undefined ? `the addresses of ${a.iface}` : a.address}${a.port !== undefined ? ` with port ${a.port}` : ""}`,
+      };
+    case "withdraw":
+      return { ...base, command: "REMOVE", summary: `${target(a)}: withdraw ${a.iface !== undefined ? `the addresses of ${a.iface}` : a.address}` };
+    case "set":
+      return { ...base, command: "SET_FLAGS", summary: `${target(a)}: make the subflows on ${a.iface} ${a.backup ? "backups" : "active"}` };
+    case "log":
+      return { ...base, command: "log", summary: `"${a.message}"` };
+  }
+}
+
+export function describeStep(step: StepModel): string {
+  const where = step.where ? ` where ${describeCondition(step.where)}` : "";
+  switch (step.mode) {
+    case "use_any":
+      return "use any usable subflow";
+    case "use": {
+      const order = step.order ?? { direction: "lowest", metric: "rtt" };
+      return `use one subflow${where}, the ${order.direction} ${order.metric}`;
+    }
+    case "redundant":
+      return `send on every subflow${where}`;
+    case "round_robin":
+      return `take the subflows${where} in turn`;
+  }
+}
+
+/** Which scheduler serves the connection and what each scheduler would pick. */
+export function simulateSchedule(model: PolicyModel, snapshotJson: unknown, sourceLine: SourceLine = () => undefined): ScheduleResult {
+  let snapshot;
+  try {
+    snapshot = parseSnapshot(snapshotJson);
+  } catch (cause) {
+    if (cause instanceof SnapshotError) return { error: cause.message, served: null, schedulers: [] };
+    throw cause;
+  }
+  const match = interfaceMatcher(model);
+  const served = selectScheduler(model, snapshot) ?? null;
+  const decision = decideSchedule(model, snapshot, match);
+  const schedulers = model.schedulers.map((s, i): ScheduledBy => {
+    const own = i === served ? decision : runScheduler(s, snapshot, match);
+    return {
+      name: s.name,
+      at: s.at,
+      ...(s.selector ? { selector: describeCondition(s.selector) } : {}),
+      selected: i === served,
+      step: own.step,
+      steps: s.steps.map((step) => ({ source: sourceLine(step.at) ?? step.mode, words: describeStep(step) })),
+      scheduled: own.scheduled,
+    };
+  });
+  return { served, schedulers };
+}
+
+export function simulate(model: PolicyModel, events: readonly unknown[], snapshot: unknown, sourceLine?: SourceLine): SimulationResult {
+  return { steps: simulateEvents(model, events), schedule: snapshot === undefined ? undefined : simulateSchedule(model, snapshot, sourceLine) };
+}
