@@ -33,6 +33,8 @@ export interface ConnectionState {
   /** Open subflows, the initial one included. */
   readonly subflows: SubflowState[];
   readonly announced: AnnouncedAddress[];
+  /** Only on the state handed back for a `removed` event: the address the peer withdrew. */
+  readonly withdrawn?: AnnouncedAddress;
 }
 
 export class ConnectionTable {
@@ -84,8 +86,9 @@ export class ConnectionTable {
         if (event.remid !== undefined) {
           const announced = connection.announced.find((a) => a.remid === event.remid);
           removeAnnounced(connection, event.remid);
-          // The rules of `removed` test the withdrawn address; hand it back as it was.
-          return announced ? { ...connection, daddr: announced.address ?? connection.daddr } : connection;
+          // The rules of `removed` test the withdrawn address; hand it back beside the
+          // connection's own remote address, which actions such as `create` still go to.
+          return announced ? { ...connection, withdrawn: announced } : connection;
         }
         break;
     }

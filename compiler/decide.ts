@@ -73,11 +73,12 @@ export function factsOf(event: PolicyEvent, connection: ConnectionState | undefi
         subflows,
       };
     case "announcement":
-      // `remote` is the announced address; for `removed` the table hands it back in daddr.
+      // `remote` is the announced address; for `removed` the withdrawn one, which the
+      // table hands back (the kernel's event carries only its id).
       return {
         local: connection?.saddr,
         localPort: connection?.sport,
-        remote: event.event === "announced" ? event.daddr : connection?.daddr,
+        remote: event.event === "announced" ? event.daddr : (event.daddr ?? connection?.withdrawn?.address),
         remotePort: event.event === "announced" ? event.dport : undefined,
         family,
         side,

@@ -108,6 +108,10 @@ export async function subflowsOf(lab: Lab, side: Side, token: string): Promise<C
  * `setpriv --reuid=65534 ...`; returns its exit status and output.
  */
 export function runCliIn(lab: Lab, side: Side, args: string[], wrapper: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync("ip", ["netns", "exec", lab.ns(side), ...wrapper, process.execPath, CLI, ...args], { encoding: "utf8", timeout: 20_000, env: { ...process.env, NO_COLOR: "1" } });
+  const result = spawnSync("ip", ["netns", "exec", lab.ns(side), ...wrapper, process.execPath, CLI, ...args], {
+    encoding: "utf8",
+    timeout: 20_000,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

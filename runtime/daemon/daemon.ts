@@ -119,7 +119,8 @@ export class Daemon {
       if (connection && (event.event === "established" || event.event === "subflow_established")) {
         void this.schedulers.apply(model, connection, matcher, this.pm, this.options.dryRun);
       }
-      if (strategy === "kernel" && (event.event === "address_added" || event.event === "address_removed") && event.address !== undefined) this.refreshEndpoints(event.address);
+      const addressEvent = event.event === "address_added" || event.event === "address_removed";
+      if (strategy === "kernel" && addressEvent && event.address !== undefined) this.refreshEndpoints(event.address);
       if (event.event === "closed" && event.token !== undefined) {
         const cancelled = this.executor.forget(event.token);
         if (cancelled > 0) this.logger.info({ token: event.token, cancelled }, "connection closed: delayed actions cancelled");

@@ -3,8 +3,9 @@
 // interface events); under the in-kernel path manager it becomes endpoint changes.
 // Nothing here throws: a connection that closed meanwhile (ENOENT, EINVAL) is a debug
 // line, anything else a warning, and the daemon goes on.
-import type { ConnectionState, ConnectionTable } from "../../compiler/connections.js";
+import type { ConnectionState, ConnectionTable, SubflowState } from "../../compiler/connections.js";
 import type { PlannedAction } from "../../compiler/decide.js";
+import type { InterfaceMatcher } from "../../compiler/interfaces.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { Strategy } from "../../compiler/plan.js";
 import { NetlinkError, type Family, type InterfaceTracker, type MptcpPathManager } from "../netlink/index.js";
@@ -22,7 +23,7 @@ export interface ExecutorContext {
   readonly logger: Logger;
   readonly dryRun: boolean;
   /** Current policy and strategy: replaced on reload. */
-  policy(): { readonly model: PolicyModel; readonly strategy: Strategy };
+  policy(): { readonly model: PolicyModel; readonly strategy: Strategy; readonly matcher: InterfaceMatcher };
 }
 
 /** Errors that mean "the connection or subflow is already gone". */
@@ -32,12 +33,12 @@ export class Executor {
   readonly ids = new LocalIds();
   /**
    * Subflows asked for (SUBFLOW_CREATE sent) whose subflow_established or
-   * subflow_closed has not come yet, per connection, as "saddr daddr dport". The
-   * `limits subflows` check counts them: the kernel's userspace path manager
-   * enforces no limit, and three creates of one rule are sent before the first
-   * subflow is up, so counting established subflows only let all three through.
+   * subflow_closed has not come yet, per connection. The `limits` checks count them:
+   * the kernel's userspace path manager enforces no limit, and three creates of one
+   * rule are sent before the first subflow is up, so counting established subflows
+   * only let all three through.
    */
-  private readonly pendingCreates = new Map<string, string[]>();
+  private readonly pendingCreates = new Map<string, PendingCreate[]>();
 
   constructor(private readonly context: ExecutorContext) {}
 
@@ -60,7 +61,7 @@ export class Executor {
   /** A subflow event settles the create that asked for that subflow, if any. */
   observe(event: { readonly event: string; readonly token?: string; readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): void {
     if ((event.event !== "subflow_established" && event.event !== "subflow_closed") || event.token === undefined) return;
-    this.settleCreate(event.token, `${event.saddr} ${event.daddr} ${event.dport}`);
+    this.settleCreate(event.token, { saddr: event.saddr, daddr: event.daddr, dport: event.dport });
   }
 
   /** Forget the creates still awaited (after a resynchronisation: the kernel's view replaces them). */
@@ -91,7 +92,7 @@ export class Executor {
     }
     const requests = strategy === "kernel" ? this.kernelRequests(action) : tokens.flatMap((token) => this.userspaceRequests(action, token));
     if (requests.length === 0) {
-      log.info({ result: "nothing-to-do" }, "no kernel request needed (no matching address or subflow)");
+      log.info({ result: "nothing-to-do" }, "no kernel request needed (no matching address or subflow, or a limit is reached)");
       return;
     }
     for (const request of requests) {
@@ -110,9 +111,9 @@ export class Executor {
     }
   }
 
-  private settleCreate(token: string, key: string): void {
+  private settleCreate(token: string, key: PendingCreate): void {
     const list = this.pendingCreates.get(token);
-    const index = list?.indexOf(key) ?? -1;
+    const index = list?.findIndex((p) => p.saddr === key.saddr && p.daddr === key.daddr && p.dport === key.dport) ?? -1;
     if (list === undefined || index < 0) return;
     list.splice(index, 1);
     if (list.length === 0) this.pendingCreates.delete(token);
@@ -122,10 +123,18 @@ export class Executor {
     return name === undefined ? undefined : this.context.policy().model.interfaces.find((i) => i.name === name);
   }
 
-  /** The subflows of a connection on a policy interface. */
+  /** The subflows of a connection on a policy interface: from one of its addresses, or on one of its links. */
   private subflowsOn(connection: ConnectionState, ifaceName: string) {
-    const addresses = new Set(addressesOf(this.context.tracker, this.iface(ifaceName)).map((a) => a.address));
-    return connection.subflows.filter((s) => s.saddr !== undefined && s.daddr !== undefined && s.sport !== undefined && s.dport !== undefined && addresses.has(s.saddr));
+    const { tracker } = this.context;
+    const addresses = new Set(addressesOf(tracker, this.iface(ifaceName)).map((a) => a.address));
+    // By link as well as by address: a link going down takes its IPv6 addresses with
+    // it, and `on iface_down wifi then destroy via wifi` must still find its subflows.
+    const onLink = (s: SubflowState) => {
+      const name = s.ifname ?? (s.ifindex !== undefined ? tracker.nameOf(s.ifindex) : undefined);
+      return name !== undefined && this.context.policy().matcher(name).includes(ifaceName);
+    };
+    const complete = (s: SubflowState) => s.saddr !== undefined && s.daddr !== undefined && s.sport !== undefined && s.dport !== undefined;
+    return connection.subflows.filter((s) => complete(s) && (addresses.has(s.saddr as string) || onLink(s)));
   }
 
   private userspaceRequests(action: PlannedAction, token: string): Request[] {
@@ -141,20 +150,26 @@ export class Executor {
         const toFamily: Family = to.includes(":") ? "ipv6" : "ipv4";
         const local = action.via !== undefined ? addressesOf(tracker, this.iface(action.via), toFamily)[0] : { address: action.from ?? connection.saddr, ifindex: undefined };
         if (!local?.address) return [];
-        const limit = this.context.policy().model.limits.subflows;
-        const pending = this.pendingCreates.get(token)?.length ?? 0;
-        if (limit !== undefined && connection.subflows.length - 1 + pending >= limit) return [];
+        const { subflows: limit, addAddrAccepted } = this.context.policy().model.limits;
+        const pending = this.pendingCreates.get(token) ?? [];
+        if (limit !== undefined && connection.subflows.length - 1 + pending.length >= limit) return [];
+        // `limits add_addr_accepted`: the kernel does not apply it to the userspace path
+        // manager, so the daemon does: a connection uses at most N announced addresses.
+        const announced = new Set(connection.announced.map((a) => a.address));
+        if (addAddrAccepted !== undefined && announced.has(to)) {
+          const used = new Set([...connection.subflows, ...pending].map((s) => s.daddr).filter((a) => a !== undefined && announced.has(a)));
+          if (!used.has(to) && used.size >= addAddrAccepted) return [];
+        }
         const address = local.address;
         const id = this.ids.idFor(connection, address);
         const ifindex = local.ifindex;
-        const key = `${address} ${to} ${port}`;
+        const key: PendingCreate = { saddr: address, daddr: to, dport: port };
         return [
           {
             describe: `SUBFLOW_CREATE token ${token} ${local.address} (id ${id}) -> ${to}:${port}${action.backup ? " backup" : ""}`,
             send: async () => {
               // Counted from the moment it is sent (synchronously, before the next action is looked at).
-              const list = this.pendingCreates.get(token) ?? [];
-              this.pendingCreates.set(token, [...list, key]);
+              this.pendingCreates.set(token, [...(this.pendingCreates.get(token) ?? []), key]);
               try {
                 await pm.createSubflow(token, { id, address, ...(ifindex !== undefined ? { ifindex } : {}), backup: action.backup }, { address: to, port });
               } catch (error) {
@@ -236,6 +251,12 @@ export class Executor {
         return [];
     }
   }
+}
+
+interface PendingCreate {
+  readonly saddr?: string;
+  readonly daddr?: string;
+  readonly dport?: number;
 }
 
 interface Request {

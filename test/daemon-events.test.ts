@@ -1,0 +1,389 @@
+// Every action of the language, end to end: the real daemon (`mptcp-policy run`) in
+// a lab namespace, real MPTCP connections, and assertions on what the kernel reports:
+// sock_diag of either side, `ip mptcp endpoint show`, and the peer's own MPTCP events
+// (an EventMonitor in the server's namespace). The daemon's log is read only where it
+// is the one observable (a delayed action that was cancelled, a refusal to start).
+import { execFileSync } from "node:child_process";
+import { chmodSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { canRunLab, EventLog, sleep } from "./lab/events.js";
+import { Lab, LAB_ADDRESSES } from "./lab/topology.js";
+import { readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
+import { connectAndSend, policyDir, runCliIn, startDaemon, subflowsOf, sysctl, waitForConnection, type RunningDaemon } from "./daemon-support.js";
+import { ROOT } from "./helpers.js";
+
+const DECLS = 'interface wifi = "wifi"\ninterface lte = "lte"\n';
+/** Drop to nobody with no capabilities at all. */
+const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
+
+let lab: Lab | undefined;
+const daemons: RunningDaemon[] = [];
+const logs: EventLog[] = [];
+const dirs: string[] = [];
+
+beforeAll(() => {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
+});
+
+afterEach(async (context) => {
+  // A failed test shows what the daemons logged: the kernel's view is in the assertion.
+  if (context.task.result?.state === "fail")
+    for (const d of daemons) console.error(`daemon log:\n${d.lines.map((l) => JSON.stringify(l)).join("\n")}\nstderr: ${d.stderr}`);
+  // Every daemon started here, by its own PID: SIGTERM, then SIGKILL if it hangs.
+  await Promise.all(
+    daemons.splice(0).map(async (d) => {
+      const timer = setTimeout(() => d.signal("SIGKILL"), 5000);
+      await d.stop();
+      clearTimeout(timer);
+    }),
+  );
+  for (const log of logs.splice(0)) log.close();
+  await lab?.destroy();
+  lab = undefined;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Setup {
+  readonly lab: Lab;
+  readonly daemon: RunningDaemon;
+  readonly dir: string;
+  /** The server namespace's MPTCP events: what the peer sees. */
+  readonly peer: EventLog;
+  /** The client namespace's MPTCP events: what the kernel did on the daemon's side. */
+  readonly local: EventLog;
+}
+
+function newLab(): Promise<Lab> {
+  return Lab.create().then((created) => {
+    lab = created;
+    // The server accepts joins and announcements (the kernel's default limits are low).
+    created.ip("server", "mptcp", "limits", "set", "subflows", "8", "add_addr_accepted", "8");
+    return created;
+  });
+}
+
+function writePolicy(policy: string): string {
+  const dir = policyDir({ "policy.policy": policy });
+  dirs.push(dir);
+  return dir;
+}
+
+async function launch(lab: Lab, dir: string, args: string[] = []): Promise<RunningDaemon> {
+  const daemon = startDaemon(lab, "client", ["--config", dir, "--no-watch", ...args]);
+  daemons.push(daemon);
+  await daemon.waitForMessage("running");
+  return daemon;
+}
+
+async function monitor(lab: Lab, side: "client" | "server"): Promise<EventLog> {
+  const log = await EventLog.start({ netns: lab.ns(side), interfaces: false });
+  logs.push(log);
+  return log;
+}
+
+/** A lab, the server's and the client's event logs, and the daemon on the client side running `policy`. */
+async function setUp(policy: string, prepare: (lab: Lab) => void = () => {}): Promise<Setup> {
+  const lab = await newLab();
+  prepare(lab);
+  const peer = await monitor(lab, "server");
+  const local = await monitor(lab, "client");
+  const dir = writePolicy(policy);
+  const daemon = await launch(lab, dir);
+  return { lab, daemon, dir, peer, local };
+}
+
+/** The server's token for a client connection: the two ends of an MPTCP connection have different tokens. */
+async function serverToken(peer: EventLog, clientSport: number): Promise<string> {
+  return (await peer.waitForEvent("established", { dport: clientSport })).token!;
+}
+
+// One retry: these tests time real connections on a machine that may be busy; a
+// second failure is a real one.
+describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and the peer", { retry: 1 }, () => {
+  it("announce IFACE [port N] on established reaches the peer as ADD_ADDR; withdraw reaches it as RM_ADDR", async () => {
+    const { lab, peer } = await setUp(
+      `${DECLS}on established if remote port 5000 then announce lte port 5099, withdraw lte after 500ms\non established then announce lte\n`,
+    );
+    const withPort = await lab.startServer({ port: 5000 });
+    const plain = await lab.startServer({ port: 5001 });
+    const first = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: withPort.port });
+    const second = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: plain.port });
+
+    const firstToken = await serverToken(peer, first.sport);
+    const announced = await peer.waitForEvent("announced", { token: firstToken });
+    expect(announced).toMatchObject({ daddr: lab.address("client", "lte"), dport: 5099 });
+    const removed = await peer.waitForEvent("removed", { token: firstToken });
+    expect(removed.remid).toBe(announced.remid);
+    // Times are when this process read the events: a busy test runner may read the first one late.
+    expect(removed.time! - announced.time!).toBeGreaterThanOrEqual(300);
+
+    const secondToken = await serverToken(peer, second.sport);
+    const plainAnnounced = await peer.waitForEvent("announced", { token: secondToken });
+    expect(plainAnnounced.daddr).toBe(lab.address("client", "lte"));
+    // Without a port the ADD_ADDR carries none: the kernel reports the connection's own port.
+    expect(plainAnnounced.dport === undefined || plainAnnounced.dport === second.sport).toBe(true);
+    await sleep(300);
+    expect(peer.events.some((e) => e.event === "removed" && e.token === secondToken)).toBe(false);
+  });
+
+  it("create via IFACE to announced on `announced`: a subflow to the address the server announced", async () => {
+    const { lab, peer } = await setUp(`${DECLS}limits add_addr_accepted 2\non announced then create via lte to announced\n`, (lab) => {
+      // The server runs the in-kernel path manager and announces its lte address.
+      lab.ip("server", "mptcp", "endpoint", "add", lab.address("server", "lte"), "dev", "lte", "signal");
+    });
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const connection = await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.length === 2);
+    expect(connection.subflows.find((s) => s.saddr === lab.address("client", "lte"))).toMatchObject({
+      daddr: lab.address("server", "lte"),
+      dport: server.port,
+    });
+    const token = await serverToken(peer, client.sport);
+    expect(await peer.waitForEvent("subflow_established", { token, saddr: lab.address("server", "lte") })).toMatchObject({
+      daddr: lab.address("client", "lte"),
+    });
+  });
+
+  it("on removed: `remote in` tests the withdrawn address, and create goes to the connection's remote address", async () => {
+    const serverLte = LAB_ADDRESSES.lte.server.ipv4;
+    const { lab, local } = await setUp(`${DECLS}on removed if remote in ${serverLte} then create via lte\n`, (lab) => {
+      lab.ip("server", "mptcp", "endpoint", "add", serverLte, "dev", "lte", "signal", "id", "5");
+    });
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    await local.waitForEvent("announced", { token: client.token, daddr: serverLte });
+    lab.ip("server", "mptcp", "endpoint", "delete", "id", "5");
+    await local.waitForEvent("removed", { token: client.token, remid: 5 });
+    const joined = await local.waitForEvent("subflow_established", { token: client.token, saddr: lab.address("client", "lte") });
+    expect(joined).toMatchObject({ daddr: lab.address("server", "wifi"), dport: server.port });
+  });
+
+  it("destroy closes the event's subflow", async () => {
+    const { lab, peer } = await setUp(`${DECLS}endpoint lte subflow\non subflow_established if iface lte then destroy\n`);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const token = await serverToken(peer, client.sport);
+    const joined = await peer.waitForEvent("subflow_established", { token, daddr: lab.address("client", "lte") });
+    await peer.waitForEvent("subflow_closed", { token, dport: joined.dport });
+    expect((await subflowsOf(lab, "client", client.token)).map((s) => s.saddr)).toEqual([lab.address("client", "wifi")]);
+  });
+
+  it("destroy via IFACE closes the connection's subflows on that interface", async () => {
+    const { lab, peer } = await setUp(`${DECLS}on established then create via lte, destroy via lte after 700ms\n`);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.length === 2);
+    const token = await serverToken(peer, client.sport);
+    const closed = await peer.waitForEvent("subflow_closed", { token, daddr: lab.address("client", "lte") });
+    expect(closed.error).toBeUndefined();
+    expect((await subflowsOf(lab, "client", client.token)).map((s) => s.saddr)).toEqual([lab.address("client", "wifi")]);
+  });
+
+  it("set IFACE active/backup on iface_down/iface_up, per connection (userspace path manager): MP_PRIO on the subflow", async () => {
+    const { lab, peer } = await setUp(
+      `${DECLS}on established then create via lte backup\non iface_down wifi then set lte active\non iface_up wifi then set lte backup\n`,
+    );
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const lte = (c: ConnectionStatus) => c.subflows.find((s) => s.saddr === lab.address("client", "lte"));
+    const before = lte(await waitForConnection(lab, "client", (c) => c.token === client.token && lte(c)?.backup === true))!;
+
+    lab.ip("client", "link", "set", "wifi", "down");
+    const during = lte(await waitForConnection(lab, "client", (c) => c.token === client.token && lte(c)?.backup === false))!;
+    expect(during.sport).toBe(before.sport);
+    const token = await serverToken(peer, client.sport);
+    await peer.waitForEvent("subflow_priority", { token, daddr: lab.address("client", "lte"), backup: false });
+
+    lab.ip("client", "link", "set", "wifi", "up");
+    await waitForConnection(lab, "client", (c) => c.token === client.token && lte(c)?.backup === true && lte(c)?.sport === before.sport);
+    await peer.waitForEvent("subflow_priority", { token, daddr: lab.address("client", "lte"), backup: true });
+  });
+
+  it("set IFACE active/backup on iface_down/iface_up, as endpoint flags (in-kernel path manager), keeping the subflow", async () => {
+    // Regression: the address_removed events of the link going down made the daemon
+    // re-sync every endpoint, which put the backup flag back and tore the subflow down.
+    const { lab } = await setUp(`${DECLS}endpoint lte subflow backup\non iface_down wifi then set lte active\non iface_up wifi then set lte backup\n`);
+    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("kernel");
+    const lteEndpoint = () =>
+      lab
+        .ip("client", "mptcp", "endpoint", "show")
+        .split("\n")
+        .find((l) => l.startsWith(`${lab.address("client", "lte")} `)) ?? "";
+    expect(lteEndpoint()).toMatch(/ subflow backup /);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const lte = (c: ConnectionStatus) => c.subflows.find((s) => s.saddr === lab.address("client", "lte"));
+    const before = lte(await waitForConnection(lab, "client", (c) => c.token === client.token && lte(c)?.backup === true))!;
+
+    lab.ip("client", "link", "set", "wifi", "down");
+    await waitForConnection(lab, "client", (c) => c.token === client.token && lte(c)?.backup === false);
+    await sleep(300);
+    expect(lteEndpoint()).not.toMatch(/backup/);
+    expect(lte((await readStatus({ netns: lab.client })).connections.find((c) => c.token === client.token)!)).toMatchObject({
+      sport: before.sport,
+      backup: false,
+    });
+
+    lab.ip("client", "link", "set", "wifi", "up");
+    await waitForConnection(lab, "client", (c) => c.token === client.token && lte(c)?.backup === true && lte(c)?.sport === before.sport);
+    expect(lteEndpoint()).toMatch(/ subflow backup /);
+  });
+
+  it("after: the action happens after its delay, not before", async () => {
+    const { lab, local } = await setUp(`${DECLS}on established then create via lte after 1s\n`);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const established = await local.waitForEvent("established", { token: client.token });
+    await sleep(500);
+    expect(await subflowsOf(lab, "client", client.token)).toHaveLength(1);
+    const joined = await local.waitForEvent("subflow_established", { token: client.token, saddr: lab.address("client", "lte") }, 5000);
+    // Times are when this process read the events: a busy test runner may read the first one late.
+    expect(joined.time! - established.time!).toBeGreaterThanOrEqual(800);
+    expect(await subflowsOf(lab, "client", client.token)).toHaveLength(2);
+  });
+
+  it("after: a delayed action is cancelled when its connection closes", async () => {
+    const { lab, daemon, local } = await setUp(`${DECLS}on established then create via lte after 1s\n`);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    await local.waitForEvent("established", { token: client.token });
+    client.command("close");
+    await local.waitForEvent("closed", { token: client.token });
+    // The log is the only witness of what did not happen.
+    expect(await daemon.waitForMessage("connection closed: delayed actions cancelled")).toMatchObject({ token: client.token, cancelled: 1 });
+    await sleep(1200);
+    expect(daemon.lines.filter((l) => l["action"] === "create" && l["result"] !== undefined)).toEqual([]);
+    expect(local.events.filter((e) => e.event === "subflow_established" || e.event === "subflow_closed")).toEqual([]);
+  });
+
+  it("limits subflows N: the daemon never opens more subflows than the limit, even when a rule asks for more at once", async () => {
+    const { lab, peer } = await setUp(
+      `${DECLS}limits subflows 2\non established then create via lte, create via lte to 10.0.2.2, create via wifi to 10.0.2.2\n`,
+    );
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const token = await serverToken(peer, client.sport);
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.length === 3);
+    await sleep(500);
+    expect(await subflowsOf(lab, "client", client.token)).toHaveLength(3);
+    expect(peer.events.filter((e) => e.event === "subflow_established" && e.token === token)).toHaveLength(2);
+  });
+
+  it("limits add_addr_accepted N: the daemon uses at most N of the addresses the peer announced", async () => {
+    const { lab, local } = await setUp(`${DECLS}limits add_addr_accepted 1\non announced then create via lte to announced\n`, (lab) => {
+      lab.ip("server", "addr", "add", "10.0.2.3/24", "dev", "lte");
+      lab.ip("server", "mptcp", "endpoint", "add", lab.address("server", "lte"), "dev", "lte", "signal");
+      lab.ip("server", "mptcp", "endpoint", "add", "10.0.2.3", "dev", "lte", "signal");
+    });
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    await local.waitForEvent("announced", { token: client.token, daddr: lab.address("server", "lte") });
+    await local.waitForEvent("announced", { token: client.token, daddr: "10.0.2.3" });
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.length === 2);
+    await sleep(500);
+    const subflows = await subflowsOf(lab, "client", client.token);
+    expect(subflows.filter((s) => s.daddr !== lab.address("server", "wifi"))).toHaveLength(1);
+  });
+
+  it("IPv6: create via and announce use the interface's IPv6 address; destroy via finds the subflows of a link that went down", async () => {
+    const policy = `${DECLS}on established if family ipv6 then create via lte backup, announce lte\non iface_down lte then destroy via lte after 300ms\n`;
+    const { lab, peer, local } = await setUp(policy, (lab) => {
+      // A host with a route to the peer on each link, as a phone has on Wi-Fi and LTE.
+      // (IPv4 gets by without: a subflow bound to lte takes the peer's wifi address as on-link.)
+      lab.ip("client", "-6", "route", "add", "fd00:1::/64", "via", lab.address("server", "lte", "ipv6"), "dev", "lte", "metric", "2048");
+    });
+    const lte6 = lab.address("client", "lte", "ipv6");
+    const server = await lab.startServer({ port: 5000, family: "ipv6" });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi", "ipv6"), port: server.port });
+    const connection = await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.filter((s) => s.state === "ESTAB").length === 2);
+    expect(connection.family).toBe("ipv6");
+    expect(connection.subflows.find((s) => s.saddr === lte6)).toMatchObject({ family: "ipv6", daddr: lab.address("server", "wifi", "ipv6"), backup: true });
+    const token = await serverToken(peer, client.sport);
+    expect(await peer.waitForEvent("subflow_established", { token, daddr: lte6 })).toMatchObject({ family: "ipv6", backup: true });
+    await peer.waitForEvent("announced", { token, daddr: lte6 });
+
+    // Regression: the link's IPv6 addresses go with it, and `destroy via lte` looked
+    // for subflows by address only, so it found nothing to close.
+    lab.ip("client", "link", "set", "lte", "down");
+    await local.waitForEvent("subflow_closed", { token: client.token, saddr: lte6 });
+    expect((await subflowsOf(lab, "client", client.token)).filter((s) => s.state === "ESTAB").map((s) => s.saddr)).toEqual([
+      lab.address("client", "wifi", "ipv6"),
+    ]);
+  });
+
+  it("after kill -9 and a restart, picks up the connection that is still open", async () => {
+    const policy = `${DECLS}on established then create via lte backup\non iface_down wifi then set lte active\n`;
+    const { lab, daemon, peer, dir } = await setUp(policy);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.some((s) => s.saddr === lab.address("client", "lte") && s.backup));
+    daemon.signal("SIGKILL");
+    expect(await daemon.exited).toBeNull();
+
+    const restarted = await launch(lab, dir);
+    expect(await restarted.waitForMessage("connections resynchronised")).toMatchObject({ connections: 1 });
+    // A rule for every connection acts on the one the new daemon never saw being opened.
+    lab.ip("client", "link", "set", "wifi", "down");
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.some((s) => s.saddr === lab.address("client", "lte") && !s.backup));
+    const token = await serverToken(peer, client.sport);
+    await peer.waitForEvent("subflow_priority", { token, daddr: lab.address("client", "lte"), backup: false });
+  });
+
+  it("survives what the kernel refuses, and losing an interface, and serves the next connection", async () => {
+    const { lab, daemon } = await setUp(`${DECLS}on established if remote port 5000 then create from 192.0.2.77\non established then create via lte\n`);
+    const refused = await lab.startServer({ port: 5000 });
+    const served = await lab.startServer({ port: 5001 });
+    const first = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: refused.port });
+    // 192.0.2.77 is no address of this host: the kernel refuses the subflow, the daemon logs it.
+    const failure = await daemon.waitFor((l) => l["action"] === "create" && l["token"] === first.token && l["result"] !== undefined);
+    expect(failure).toMatchObject({ level: 40, result: "EADDRNOTAVAIL" });
+    const second = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: served.port });
+    await waitForConnection(lab, "client", (c) => c.token === second.token && c.subflows.filter((s) => s.state === "ESTAB").length === 2);
+    expect(await subflowsOf(lab, "client", first.token)).toHaveLength(1);
+
+    // The lte link disappears altogether: `create via lte` has nothing to do, and the daemon goes on.
+    lab.ip("client", "link", "del", "lte");
+    const third = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: served.port });
+    await daemon.waitFor((l) => l["action"] === "create" && l["token"] === third.token && l["result"] === "nothing-to-do");
+    expect(await subflowsOf(lab, "client", third.token)).toHaveLength(1);
+    expect(daemon.child.exitCode).toBeNull();
+    expect(daemon.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
+  });
+});
+
+describe.skipIf(!canRunLab())("mptcp-policy run: refusals", () => {
+  it("refuses to start without CAP_NET_ADMIN: non-zero exit, one line", async () => {
+    const lab = await newLab();
+    const dir = writePolicy(`${DECLS}on established then create via lte\n`);
+    const result = runCliIn(lab, "client", ["run", "--config", dir], NOBODY);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/CAP_NET_ADMIN/);
+    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("kernel");
+  });
+
+  it("refuses to start when MPTCP is disabled in the namespace, saying how to enable it", async () => {
+    const lab = await newLab();
+    lab.sysctl("client", "net.mptcp.enabled", 0);
+    const dir = writePolicy(`${DECLS}on established then create via lte\n`);
+    const result = runCliIn(lab, "client", ["run", "--config", dir]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("sysctl -w net.mptcp.enabled=1");
+  });
+
+  it("refuses a policy file writable by others, and accepts it with --insecure-permissions", async () => {
+    const lab = await newLab();
+    const dir = writePolicy(`${DECLS}endpoint lte subflow\n`);
+    chmodSync(join(dir, "policy.policy"), 0o646);
+    const result = runCliIn(lab, "client", ["run", "--config", dir]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/policy\.policy is writable by others/);
+    expect(lab.ip("client", "mptcp", "endpoint", "show").trim()).toBe("");
+
+    await launch(lab, dir, ["--insecure-permissions"]);
+    expect(lab.ip("client", "mptcp", "endpoint", "show")).toContain(lab.address("client", "lte"));
+  });
+});
