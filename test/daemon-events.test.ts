@@ -328,6 +328,10 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.some((s) => s.saddr === lab.address("client", "lte") && !s.backup));
     const token = await serverToken(peer, client.sport);
     await peer.waitForEvent("subflow_priority", { token, daddr: lab.address("client", "lte"), backup: false });
+    // The state the first run found (the in-kernel path manager) is what comes back,
+    // not the userspace one the killed daemon left behind.
+    expect(await restarted.stop()).toBe(0);
+    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("kernel");
   });
 
   it("survives what the kernel refuses, and losing an interface, and serves the next connection", async () => {

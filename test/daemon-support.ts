@@ -69,7 +69,10 @@ export class RunningDaemon {
 }
 
 export function startDaemon(lab: Lab, side: Side, args: string[]): RunningDaemon {
-  const child = spawn("ip", ["netns", "exec", lab.ns(side), process.execPath, CLI, "run", "--log-level", "debug", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // The saved-state file is per lab namespace: a restart in the same test finds it,
+  // and no other test (nor a namespace that reuses an inode number) ever does.
+  const stateDir = join(tmpdir(), `mptcp-policy-state-${lab.ns(side)}`);
+  const child = spawn("ip", ["netns", "exec", lab.ns(side), process.execPath, CLI, "run", "--log-level", "debug", "--state-dir", stateDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   return new RunningDaemon(child);
 }
 

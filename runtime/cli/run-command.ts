@@ -2,6 +2,7 @@
 // when it could not work: no CAP_NET_ADMIN, MPTCP off, unsafe or broken policy files.
 import type { LevelWithSilent } from "pino";
 import { DEFAULT_CONFIG, loadPolicy } from "../daemon/policy-source.js";
+import { DEFAULT_STATE_DIR } from "../daemon/saved-state.js";
 import { hasNetAdmin, mptcpProblem } from "../daemon/preflight.js";
 import type { Command } from "./command.js";
 import { UsageError } from "./errors.js";
@@ -25,6 +26,9 @@ Options:
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --insecure-permissions   accept policy files not owned by root or writable by others
   --no-watch               reload on SIGHUP only, not when files change
+  --state-dir DIR          where the state found at start is kept until it is
+                           restored, so a restart after a crash still restores it
+                           (default ${DEFAULT_STATE_DIR})
   --scheduler-fallback M   approximate (default): where the kernel lacks the BPF
                            scheduler hook, mark subflows backup or active to
                            approximate the scheduler blocks; off: leave them alone
@@ -36,6 +40,7 @@ Options:
     "insecure-permissions": { type: "boolean", default: false },
     "no-watch": { type: "boolean", default: false },
     "scheduler-fallback": { type: "string", default: "approximate" },
+    "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
     help: { type: "boolean", short: "h" },
   },
   async run(values) {
@@ -61,7 +66,7 @@ Options:
     }
     const logger = createLogger(level, process.stdout);
     for (const warning of loaded.warnings) logger.warn(warning);
-    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback }, logger);
+    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback, stateDir: String(values["state-dir"]) }, logger);
     // Signals are handled from the start: a SIGHUP during start-up must not kill the
     // daemon (its default action), and a SIGTERM must still restore what was changed.
     let started = false;

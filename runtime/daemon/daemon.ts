@@ -16,6 +16,7 @@ import { applyLimits, desiredEndpoints, restoreState, saveState, setPathManager,
 import type { Logger } from "./logger.js";
 import { loadPolicy, watchPolicy } from "./policy-source.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { SavedStateFile } from "./saved-state.js";
 import { SchedulerSupport, type SchedulerFallbackMode } from "./scheduler-support.js";
 
 export interface DaemonOptions {
@@ -24,6 +25,7 @@ export interface DaemonOptions {
   readonly insecurePermissions: boolean;
   readonly watch: boolean;
   readonly schedulerFallback: SchedulerFallbackMode;
+  readonly stateDir?: string;
 }
 
 interface ActivePolicy {
@@ -44,6 +46,7 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private resyncing = false;
   private readonly schedulers: SchedulerSupport;
+  private readonly stateFile: SavedStateFile;
   private endpointUpdates: Promise<void> = Promise.resolve();
 
   constructor(
@@ -51,6 +54,7 @@ export class Daemon {
     private readonly logger: Logger,
   ) {
     this.schedulers = new SchedulerSupport(options.schedulerFallback, logger);
+    this.stateFile = new SavedStateFile(options.stateDir);
   }
 
   /** Start, or throw an Error whose message is the one-line reason. */
@@ -73,7 +77,11 @@ export class Daemon {
       policy: () => this.policy,
     });
     if (!this.options.dryRun) {
-      this.saved = await saveState(this.pm);
+      // A previous run that died without restoring left its start state behind: that one counts.
+      const leftBehind = this.stateFile.read();
+      this.saved = leftBehind ?? (await saveState(this.pm));
+      if (leftBehind) this.logger.info({ path_manager: leftBehind.pathManager, file: this.stateFile.path }, "a previous run did not restore the kernel's state: restoring that state on exit");
+      else this.stateFile.write(this.saved);
       await this.configure(undefined);
     }
     this.schedulers.start(model, this.policy.strategy, this.options.dryRun);
@@ -217,7 +225,10 @@ export class Daemon {
       this.schedulers.stop();
       this.monitor?.close();
       try {
-        if (this.saved) await restoreState(this.pm, this.saved, this.logger);
+        if (this.saved) {
+          await restoreState(this.pm, this.saved, this.logger);
+          this.stateFile.remove();
+        }
       } catch (error) {
         this.logger.warn({ err: error }, "could not restore everything");
       }
