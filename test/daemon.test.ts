@@ -114,4 +114,12 @@ describe("mptcp-policy run", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(connection.subflows.every((s) => !s.backup)).toBe(true);
   });
+
+  it("carries out an interface rule once per change (regression: interface events arrived twice)", async () => {
+    const { lab, daemon } = await setUp(`${DECLS}endpoint wifi subflow\non iface_down lte then log "lte down"\n`);
+    lab.ip("client", "link", "set", "lte", "down");
+    await daemon.waitForMessage("lte down");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(daemon.lines.filter((l) => l.msg === "lte down")).toHaveLength(1);
+  });
 });
