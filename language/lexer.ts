@@ -22,9 +22,6 @@ function policyLexer(): Lexer {
 
 export function tokenize(file: SourceFile): LexResult {
   const result = policyLexer().tokenize(file.text);
-  // The parser's node locations are built from token end offsets, which the lexer
-  // in "onlyStart" mode leaves out; one pass here is cheaper than full tracking.
-  for (const token of result.tokens) token.endOffset = token.startOffset + token.image.length - 1;
   const diagnostics: Diagnostic[] = [];
   for (const problem of result.errors) {
     const text = file.text.slice(problem.offset, problem.offset + problem.length);

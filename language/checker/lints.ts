@@ -113,7 +113,8 @@ function lintShadowing(context: CheckContext, rules: Rule[]): void {
 function conditionKey(condition: Condition | undefined): string {
   if (!condition) return "";
   const text = condition.span.file.text.slice(condition.span.start, condition.span.end);
-  return text.replace(/#[^\n]*/g, "").replace(/\s+/g, " ");
+  // Most conditions sit on one line with single spaces: nothing to normalise.
+  return /#|\s\s|[\t\r\n]/.test(text) ? text.replace(/#[^\n]*/g, "").replace(/\s+/g, " ") : text;
 }
 
 function lintUnused(context: CheckContext): void {

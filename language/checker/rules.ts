@@ -3,7 +3,7 @@
 import { error, type Diagnostic } from "../diagnostics.js";
 import { didYouMean, orElse } from "../suggest.js";
 import type { Action, AddressLiteral, Name, Rule } from "../syntax-tree.js";
-import { EVENT_BY_NAME, EVENTS, type EventInfo } from "../vocabulary.js";
+import { EVENT_BY_NAME, EVENTS, type ConditionKey, type EventInfo } from "../vocabulary.js";
 import { checkCondition } from "./conditions.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
@@ -42,7 +42,7 @@ function checkRule(context: CheckContext, rule: Rule): void {
   if (rule.condition) {
     // An unknown event still gets its condition's names and values checked.
     const allowed = event ? event.conditions : ANY_EVENT_CONDITIONS;
-    checkCondition(context, rule.condition, { allowed: new Set(allowed), where: `on '${rule.event.text}'`, code: "E201" });
+    checkCondition(context, rule.condition, { allowed: allowedSet(rule.event.text, allowed), where: `on '${rule.event.text}'`, code: "E201" });
   }
   for (const action of rule.actions) checkAction(context, action, event);
 }
@@ -128,4 +128,16 @@ function eventCanAct(event: EventInfo): boolean {
 
 function eventHasSubflow(event: EventInfo): boolean {
   return event.subject === "subflow" || event.subject === "connection";
+}
+
+const allowedSets = new Map<string, ReadonlySet<ConditionKey>>();
+
+/** One set per event name, not one per rule. */
+function allowedSet(event: string, allowed: readonly ConditionKey[]): ReadonlySet<ConditionKey> {
+  let set = allowedSets.get(event);
+  if (!set) {
+    set = new Set(allowed);
+    allowedSets.set(event, set);
+  }
+  return set;
 }

@@ -69,7 +69,18 @@ export interface ParsedAddress {
 }
 
 /** Parse an address or prefix literal; undefined (and a diagnostic) when it is not one. */
+/** Valid addresses already parsed, by text: a large policy repeats the same few. */
+const parsedAddresses = new Map<string, ParsedAddress>();
+
 export function checkAddress(literal: AddressLiteral, allowPrefix: boolean, report: Report): ParsedAddress | undefined {
+  const known = parsedAddresses.get(literal.text);
+  if (known && (allowPrefix || !literal.text.includes("/"))) return known;
+  const parsed = parseAddress(literal, allowPrefix, report);
+  if (parsed && parsedAddresses.size < 10_000) parsedAddresses.set(literal.text, parsed);
+  return parsed;
+}
+
+function parseAddress(literal: AddressLiteral, allowPrefix: boolean, report: Report): ParsedAddress | undefined {
   const [addressText = "", lengthText] = literal.text.split("/");
   const isV4 = !addressText.includes(":");
   const valid = isV4 ? ipaddr.IPv4.isValidFourPartDecimal(addressText) : ipaddr.IPv6.isValid(addressText);
