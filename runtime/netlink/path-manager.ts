@@ -53,6 +53,9 @@ export interface UserspacePathManager {
 
 export interface PathManagerOptions extends NetlinkSocketOptions {}
 
+/** 4 MiB: thousands of acknowledgements in flight fit. */
+export const REQUEST_RECEIVE_BUFFER = 4 << 20;
+
 /** A client of the mptcp_pm family; close() it when done. */
 export class MptcpPathManager implements KernelPathManager, UserspacePathManager {
   private constructor(
@@ -61,7 +64,9 @@ export class MptcpPathManager implements KernelPathManager, UserspacePathManager
   ) {}
 
   static async open(options: PathManagerOptions = {}): Promise<MptcpPathManager> {
-    const socket = new NetlinkSocket(NETLINK_GENERIC, options);
+    // A burst of requests (a connection storm under the daemon) must not overflow the
+    // acknowledgements: the default 208 KiB buffer did, and every pending request failed.
+    const socket = new NetlinkSocket(NETLINK_GENERIC, { receiveBuffer: REQUEST_RECEIVE_BUFFER, ...options });
     try {
       return new MptcpPathManager(socket, await resolveFamily(socket, "mptcp_pm"));
     } catch (error) {

@@ -106,6 +106,13 @@ export async function readStatus(options: NetlinkSocketOptions = {}): Promise<Mp
     const [limits, endpoints, sockets, subflows] = await Promise.all([pm.getLimits(), pm.listEndpoints(), diag.mptcpSockets(), diag.subflows()]);
     const links = tracker;
     const nameOf = (ifindex: number | undefined): string | undefined => (ifindex ? links.nameOf(ifindex) : undefined);
+    // Subflows grouped by token once: a lookup per connection stays linear with 10,000 of them.
+    const subflowsByToken = new Map<string, typeof subflows>();
+    for (const f of subflows) {
+      const group = subflowsByToken.get(f.token);
+      if (group) group.push(f);
+      else subflowsByToken.set(f.token, [f]);
+    }
     const connections: ConnectionStatus[] = sockets
       .filter((s) => s.state !== "LISTEN")
       .map((s) => ({
@@ -118,8 +125,8 @@ export async function readStatus(options: NetlinkSocketOptions = {}): Promise<Mp
         dport: s.dport,
         fallback: s.info?.fallback ?? false,
         ...(s.info ? { info: s.info } : {}),
-        subflows: subflows
-          .filter((f) => s.info !== undefined && f.token === s.info.token)
+        subflows: (s.info === undefined ? [] : (subflowsByToken.get(s.info.token) ?? []))
+          .slice()
           .sort((a, b) => a.locid - b.locid || a.sport - b.sport)
           .map((f) => {
             const link = f.ifindex ? links.byIndex(f.ifindex) : links.interfaceOf(f.saddr);

@@ -1,0 +1,1002 @@
+#!/usr/bin/env node
+// Figures for the `run` daemon on the real kernel (prints numbers; NOT a test; root).
+// One run, about 5 minutes:
+//
+//  1. Event→action latency: the time from the kernel's `established` event of a
+//     connection to the `subflow_established` event of the subflow a rule created
+//     (`on established if iface wifi then create via lte`, daemon, userspace PM), next
+//     to the in-kernel path manager doing the same job (an `lte` `subflow` endpoint, no
+//     daemon), p50/p99 over --connections connections each, after a warm-up. Two labs
+//     run side by side and the connections alternate between them, so load from other
+//     jobs weighs on both alike. Target: daemon p50 within 0.5 ms of the kernel's.
+//  2. Connection rate: steps of rising rate (--rates, --step-seconds each, 2.5 s quiet
+//     in between) against the daemon; a step passes when every connection's
+//     `established` event was seen, every one got its subflow via lte, and the daemon
+//     logged no overflow and dropped no action (rate limit). The figure is the highest
+//     rate that passed; steps go on past a failure of the rules alone, to find the rate
+//     at which events start to be lost (or the client's limit).
+//  3. Resident memory (VmRSS) of a fresh daemon in a lab of its own, idle and with
+//     --memory-connections open idle connections (each with its two subflows, opened
+//     below the daemon's action rate limit so that every rule fires), and after they
+//     closed. Each process holding sockets raises RLIMIT_NOFILE as far as it may (the
+//     hard limit, without CAP_SYS_RESOURCE).
+//
+// The timestamps come from an independent listener: a Node process (runtime/netlink's
+// EventMonitor, bundled with esbuild) subscribed to the events of the client
+// namespaces, stamping each event with performance.now() when it arrives. Netlink
+// messages carry no kernel timestamp, so the listener runs at SCHED_FIFO priority
+// (chrt): otherwise, on a loaded machine, it reads both events of a connection back to
+// back and the latency looks like zero. Connections come from
+// scripts/bench-daemon-peer.py (one python3 process, many MPTCP sockets, paced on an
+// absolute schedule; each sends one byte, as an MPTCP client is fully established only
+// once it has sent data); a second one accepts them on the server side.
+//
+// Lab: per measured side two namespaces joined by veth links `wifi` (10.0.1.0/24) and
+// `lte` (10.0.2.0/24), as test/lab/topology.ts builds them, named mpbd-<pid>-*.
+// Everything started here is stopped by PID and the namespaces are deleted at the end
+// (and on SIGINT/SIGTERM); namespaces of a killed earlier run are swept at start.
+//
+// Usage: node scripts/bench-daemon.mjs [--connections 1000] [--latency-rate 200]
+//   [--rates 100,200,300,400,600,800,1200,1600] [--step-seconds 5]
+//   [--memory-connections 10000] [--memory-rate 180] [--skip-rate] [--skip-memory]
+//   [--skip-restart]        skip restarting the daemon with the memory phase's connections open
+//   [--cpu-prof DIR]        also profile the daemon (node --cpu-prof) and print where its time went
+//   [--daemon-fifo PRIO]    diagnostic: run the daemon at SCHED_FIFO PRIO (scheduling vs. processing)
+import { build } from "esbuild";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const { values: options } = parseArgs({
+  options: {
+    connections: { type: "string", default: "1000" },
+    "latency-rate": { type: "string", default: "200" },
+    warmup: { type: "string", default: "200" },
+    rates: { type: "string", default: "100,200,300,400,600,800,1200,1600" },
+    "step-seconds": { type: "string", default: "5" },
+    "memory-connections": { type: "string", default: "10000" },
+    "memory-rate": { type: "string", default: "180" },
+    "skip-memory": { type: "boolean", default: false },
+    "skip-rate": { type: "boolean", default: false },
+    "skip-restart": { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+    "daemon-fifo": { type: "string" },
+  },
+});
+const CONNECTIONS = Number(options.connections);
+const LATENCY_RATE = Number(options["latency-rate"]);
+const WARMUP = Number(options.warmup);
+const RATES = options.rates.split(",").map(Number);
+const STEP_S = Number(options["step-seconds"]);
+const MEMORY_CONNECTIONS = Number(options["memory-connections"]);
+const MEMORY_RATE = Number(options["memory-rate"]);
+const CPU_PROF = options["cpu-prof"];
+/** Diagnostic only: run the daemon at this SCHED_FIFO priority, to tell scheduling delay from processing time. */
+const DAEMON_FIFO = options["daemon-fifo"];
+const LATENCY_TARGET_MS = 0.5;
+
+if (process.getuid?.() !== 0) {
+  console.error("bench-daemon: needs root (it creates network namespaces and runs the daemon)");
+  process.exit(2);
+}
+
+const PREFIX = "mpbd";
+const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+const PEER = join(ROOT, "scripts", "bench-daemon-peer.py");
+const ADDR = { wifi: { client: "10.0.1.1", server: "10.0.1.2" }, lte: { client: "10.0.2.1", server: "10.0.2.2" } };
+const work = mkdtempSync(join(tmpdir(), "mptcp-policy-bench-daemon-"));
+const listenerBundle = join(ROOT, "node_modules", ".cache", `bench-daemon-listener-${process.pid}.mjs`);
+const namespaces = [];
+const children = new Set();
+const t0 = performance.now();
+let listenerRealtime = false;
+const say = (text) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${text}\n`);
+
+// ---------------------------------------------------------------------------
+// Clean-up: our children by PID, our namespaces by name, our temporary files.
+
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const ns of namespaces) spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+  rmSync(work, { recursive: true, force: true });
+  rmSync(listenerBundle, { force: true });
+}
+process.on("exit", cleanup);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    cleanup();
+    process.kill(process.pid, signal);
+  });
+}
+
+function run(args, allowFail = false) {
+  const result = spawnSync(args[0], args.slice(1), { encoding: "utf8" });
+  if (result.status !== 0 && !allowFail) throw new Error(`${args.join(" ")}: ${(result.stderr || result.error?.message || "").trim()}`);
+  return result.stdout ?? "";
+}
+
+/** Namespaces of an earlier run of this script that was killed outright. */
+function sweepStale() {
+  for (const line of run(["ip", "netns", "list"]).split("\n")) {
+    const match = new RegExp(`^(${PREFIX}-(\\d+)-\\S+)`).exec(line);
+    if (!match || Number(match[2]) === process.pid) continue;
+    try {
+      process.kill(Number(match[2]), 0);
+    } catch (error) {
+      if (error.code === "ESRCH") run(["ip", "netns", "del", match[1]], true);
+    }
+  }
+}
+
+/** Two namespaces joined by `wifi` and `lte`, as test/lab/topology.ts builds them. */
+function makeLab(tag) {
+  const lab = { client: `${PREFIX}-${process.pid}-${tag}-client`, server: `${PREFIX}-${process.pid}-${tag}-server` };
+  for (const side of ["client", "server"]) {
+    run(["ip", "netns", "add", lab[side]]);
+    namespaces.push(lab[side]);
+    run(["ip", "-n", lab[side], "link", "set", "lo", "up"]);
+  }
+  for (const link of ["wifi", "lte"]) {
+    run(["ip", "-n", lab.client, "link", "add", link, "type", "veth", "peer", "name", link, "netns", lab.server]);
+    for (const side of ["client", "server"]) {
+      run(["ip", "-n", lab[side], "addr", "add", `${ADDR[link][side]}/24`, "dev", link]);
+      run(["ip", "-n", lab[side], "link", "set", link, "up"]);
+    }
+  }
+  // Room for tens of thousands of connections from one address (and their TIME_WAITs).
+  run(["ip", "netns", "exec", lab.client, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535", "net.ipv4.tcp_tw_reuse=1"]);
+  // The server accepts the joins (the kernel's default limits are low).
+  run(["ip", "-n", lab.server, "mptcp", "limits", "set", "subflows", "8", "add_addr_accepted", "8"]);
+  return lab;
+}
+
+// ---------------------------------------------------------------------------
+// Child processes: JSON-line peers, the listener, the daemon.
+
+class LinePeer {
+  constructor(child, what) {
+    this.child = child;
+    this.what = what;
+    this.waiters = [];
+    this.stderr = "";
+    children.add(child);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const message = JSON.parse(line);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter.resolve(message);
+    });
+    child.stderr.on("data", (d) => (this.stderr += d));
+    child.on("exit", (code) => {
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`${what} exited (${code}): ${this.stderr.trim()}`));
+    });
+  }
+
+  ask(command) {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.child.stdin.write(`${JSON.stringify(command)}\n`);
+    });
+  }
+
+  async quit() {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.stdin.end(`${JSON.stringify({ cmd: "quit" })}\n`);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function startPeer(role) {
+  const child = spawn(PYTHON, ["-u", PEER, role, "--nofile", String(Math.max(65536, 2 * MEMORY_CONNECTIONS + 1000))], { stdio: ["pipe", "pipe", "pipe"] });
+  return new LinePeer(child, `bench-daemon-peer ${role}`);
+}
+
+const LISTENER_SOURCE = `
+import { EventMonitor, SockDiag } from ${JSON.stringify(join(ROOT, "runtime/netlink/index.ts"))};
+const labs = JSON.parse(process.argv[2]);
+const state = {};
+function fresh() {
+  return { est: new Map(), sub: new Map(), closed: new Set(), overflow: 0, events: 0 };
+}
+for (const [label, lab] of Object.entries(labs)) {
+  state[label] = fresh();
+  const monitor = await EventMonitor.start({ netns: lab.ns, interfaces: false });
+  monitor.onEvent((e) => {
+    const t = performance.now();
+    const s = state[label];
+    s.events++;
+    if (e.event === "established") { if (!s.est.has(e.token)) s.est.set(e.token, t); }
+    else if (e.event === "subflow_established") { if (e.saddr === lab.lte && !s.sub.has(e.token)) s.sub.set(e.token, t); }
+    else if (e.event === "closed") s.closed.add(e.token);
+    else if (e.event === "overflow") s.overflow++;
+  });
+  monitor.onError((error) => process.send({ error: String(error) }));
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function summary(s, tokens) {
+  const latencies = [];
+  let missingEst = 0, missingSub = 0;
+  for (const token of tokens) {
+    const a = s.est.get(token), b = s.sub.get(token);
+    if (a === undefined) missingEst++;
+    if (b === undefined) missingSub++;
+    if (a !== undefined && b !== undefined) latencies.push(b - a);
+  }
+  return { latencies, missingEst, missingSub, established: s.est.size, subflows: s.sub.size, overflow: s.overflow, events: s.events };
+}
+process.on("message", async ({ id, cmd, label, tokens, timeoutMs }) => {
+  const s = state[label];
+  let answer;
+  if (cmd === "reset") { state[label] = fresh(); answer = {}; }
+  else if (cmd === "subflows") {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline && tokens.some((t) => !s.sub.has(t))) await sleep(20);
+    answer = summary(s, tokens);
+  } else if (cmd === "closed") {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline && tokens.some((t) => !s.closed.has(t))) await sleep(50);
+    answer = { missing: tokens.filter((t) => !s.closed.has(t)).length };
+  } else if (cmd === "status") {
+    // What the kernel says (sock_diag), subflows grouped by token in one pass.
+    const started = performance.now();
+    const diag = new SockDiag({ netns: labs[label].ns });
+    try {
+      const [sockets, subflows] = await Promise.all([diag.mptcpSockets(), diag.subflows()]);
+      const byToken = new Map();
+      for (const f of subflows) {
+        const list = byToken.get(f.token);
+        if (list) list.push(f);
+        else byToken.set(f.token, [f]);
+      }
+      const open = sockets.filter((c) => c.state !== "LISTEN" && c.info);
+      const of = (c) => byToken.get(c.info.token) ?? [];
+      answer = {
+        connections: open.length,
+        withLteSubflow: open.filter((c) => of(c).some((f) => f.saddr === labs[label].lte)).length,
+        twoSubflows: open.filter((c) => of(c).length === 2).length,
+        subflows: subflows.length,
+        ms: performance.now() - started,
+      };
+    } finally {
+      diag.close();
+    }
+  } else if (cmd === "exit") process.exit(0);
+  process.send({ id, answer });
+});
+process.send({ ready: true });
+`;
+
+async function startListener(labs) {
+  const entry = join(work, "listener.ts");
+  writeFileSync(entry, LISTENER_SOURCE);
+  mkdirSync(join(ROOT, "node_modules", ".cache"), { recursive: true });
+  await build({ entryPoints: [entry], outfile: listenerBundle, bundle: true, platform: "node", format: "esm", external: ["netlink"], logLevel: "warning" });
+  // SCHED_FIFO: the listener must stamp each event when the kernel queues it, not when a
+  // loaded machine gets round to running it (netlink messages carry no timestamp; its
+  // receive time is all there is). Without it, on a busy machine both events of a
+  // connection are often read back to back and the latency looks like zero.
+  const rt = spawnSync("chrt", ["-f", "50", "true"]).status === 0;
+  const command = rt ? ["chrt", "-f", "50", process.execPath] : [process.execPath];
+  const child = spawn(command[0], [...command.slice(1), listenerBundle, JSON.stringify(labs)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  listenerRealtime = rt;
+  children.add(child);
+  const pending = new Map();
+  let next = 0;
+  await new Promise((resolve, reject) => {
+    child.on("message", (m) => {
+      if (m.ready) resolve();
+      else if (m.error) say(`listener error: ${m.error}`);
+      else pending.get(m.id)?.(m.answer);
+    });
+    child.once("exit", (code) => reject(new Error(`the listener exited (${code})`)));
+  });
+  return {
+    child,
+    ask(cmd, label, extra = {}) {
+      const id = ++next;
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        child.send({ id, cmd, label, ...extra });
+      });
+    },
+  };
+}
+
+class Daemon {
+  constructor(lab, policyDir, logFile) {
+    this.logFile = logFile;
+    const out = openSync(logFile, "w");
+    const nodeArgs = CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", "200"] : [];
+    // `ip netns exec` (and chrt) exec node, no fork: the child's PID is the daemon's.
+    const prefix = DAEMON_FIFO ? ["chrt", "-f", DAEMON_FIFO] : [];
+    this.child = spawn(
+      "ip",
+      ["netns", "exec", lab.client, ...prefix, process.execPath, ...nodeArgs, join(ROOT, "bin/mptcp-policy"), "run", "--config", policyDir, "--no-watch"],
+      {
+        stdio: ["ignore", out, "pipe"],
+      },
+    );
+    closeSync(out);
+    children.add(this.child);
+    this.stderr = "";
+    this.child.stderr.on("data", (d) => (this.stderr += d));
+    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve(code ?? signal)));
+    this.offset = 0;
+  }
+
+  get pid() {
+    return this.child.pid;
+  }
+
+  /** Parsed log lines since the last call. */
+  newLines() {
+    const text = readFileSync(this.logFile, "utf8");
+    const end = text.lastIndexOf("\n") + 1;
+    const chunk = text.slice(this.offset, end);
+    this.offset = end;
+    return chunk
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return { msg: l };
+        }
+      });
+  }
+
+  async waitFor(msg, timeoutMs = 15_000) {
+    const deadline = performance.now() + timeoutMs;
+    const seen = [];
+    while (performance.now() < deadline) {
+      for (const line of this.newLines()) {
+        seen.push(line);
+        if (line.msg === msg) return seen;
+      }
+      if (this.child.exitCode !== null) {
+        await sleep(200); // the rest of its stderr
+        break;
+      }
+      await sleep(50);
+    }
+    throw new Error(`the daemon did not log '${msg}' (exit ${this.child.exitCode}): ${this.stderr.trim()} ${JSON.stringify(seen.slice(-5))}`);
+  }
+
+  /** VmRSS and VmHWM in KiB. */
+  memory() {
+    const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+    const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+    return { rss: kib("VmRSS"), hwm: kib("VmHWM") };
+  }
+
+  async stop() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Measuring helpers.
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TICK = Number(run(["getconf", "CLK_TCK"]).trim()) || 100;
+
+/** CPU seconds a process has used: user, system (kernel work in its system calls), total. */
+function cpuTimes(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const user = Number(fields[11]) / TICK;
+  const system = Number(fields[12]) / TICK;
+  return { user, system, total: user + system };
+}
+
+/** CPU seconds of the main (JavaScript) thread and of the others (V8's and libuv's helpers). */
+function threadTimes(pid) {
+  const byName = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = safeRead(`/proc/${pid}/task/${tid}/stat`);
+    if (!stat) continue;
+    const name = tid === String(pid) ? "main thread" : "other threads";
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const entry = (byName[name] ??= { user: 0, system: 0 });
+    entry.user += Number(fields[11]) / TICK;
+    entry.system += Number(fields[12]) / TICK;
+  }
+  return byName;
+}
+function safeRead(path) {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Machine-wide CPU jiffies: busy and total. */
+function machineCpu() {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = fields[3] + fields[4];
+  return { busy: total - idle, total };
+}
+
+/** What the machine and our processes did between two snapshots. */
+function snapshot(pids) {
+  const cpu = {};
+  for (const [name, pid] of Object.entries(pids)) cpu[name] = pid ? safe(() => cpuTimes(pid)) : { user: 0, system: 0, total: 0 };
+  return { at: performance.now(), machine: machineCpu(), cpu };
+}
+function usage(a, b) {
+  const wall = (b.at - a.at) / 1000;
+  const cores = (b.machine.total - a.machine.total) / TICK / wall;
+  const busyCores = (b.machine.busy - a.machine.busy) / TICK / wall;
+  const ours = Object.keys(a.cpu).reduce((sum, k) => sum + (b.cpu[k].total - a.cpu[k].total), 0);
+  return {
+    wall,
+    cores,
+    busyCores,
+    ourCores: ours / wall,
+    daemonCpu: b.cpu.daemon.total - a.cpu.daemon.total,
+    daemonUser: b.cpu.daemon.user - a.cpu.daemon.user,
+    daemonSystem: b.cpu.daemon.system - a.cpu.daemon.system,
+    listenerCpu: b.cpu.listener.total - a.cpu.listener.total,
+  };
+}
+function safe(f) {
+  try {
+    return f();
+  } catch {
+    return { user: 0, system: 0, total: 0 };
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    mean,
+  };
+}
+const ms = (x, digits = 3) => (Number.isFinite(x) ? `${x.toFixed(digits)} ms` : "n/a");
+const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+
+/** Daemon log lines that mean an event or an action was lost. */
+function logProblems(lines) {
+  const overflow = lines.filter((l) => typeof l.msg === "string" && l.msg.includes("events were lost")).length;
+  const rateLimited = lines.filter((l) => l.result === "rate-limited").length;
+  const others = lines.filter((l) => l.level >= 40 && l.result !== "rate-limited" && !(typeof l.msg === "string" && l.msg.includes("events were lost")));
+  const failed = others.length;
+  const kinds = [...new Set(others.map((l) => `${l.result ?? ""} ${String(l.msg).slice(0, 90)}`.trim()))].slice(0, 2);
+  const done = lines.filter((l) => l.msg === "done" && l.action === "create" && l.result === "ok");
+  return { overflow, rateLimited, failed, kinds, done: done.length, daemonLatency: done.map((l) => l.latency_ms) };
+}
+
+// ---------------------------------------------------------------------------
+// The run.
+
+sweepStale();
+const loadStart = loadavg();
+say(`load average at start: ${loadStart} (${run(["nproc"]).trim()} cores)`);
+say("building dist/ (node scripts/build.mjs)");
+run([process.execPath, join(ROOT, "scripts/build.mjs")]);
+if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
+
+const kernelLab = makeLab("k");
+const daemonLab = makeLab("d");
+// The memory phase gets a lab and a daemon of its own: no TIME_WAITs and no garbage
+// left by the earlier phases.
+const memoryLab = options["skip-memory"] ? undefined : makeLab("m");
+// In-kernel path manager: an `lte` subflow endpoint, no daemon.
+run(["ip", "-n", kernelLab.client, "mptcp", "limits", "set", "subflows", "2", "add_addr_accepted", "0"]);
+run(["ip", "-n", kernelLab.client, "mptcp", "endpoint", "add", ADDR.lte.client, "dev", "lte", "subflow"]);
+
+const policyDir = join(work, "policy");
+mkdirSync(policyDir, { mode: 0o755 });
+writeFileSync(join(policyDir, "bench.policy"), 'interface wifi = "wifi"\ninterface lte = "lte"\non established if iface wifi then create via lte\n', {
+  mode: 0o644,
+});
+
+const server = startPeer("server");
+const client = startPeer("client");
+const PORTS = { latency: 5000, rate: 5001, memory: 5002 };
+for (const lab of [kernelLab, daemonLab]) for (const port of [PORTS.latency, PORTS.rate]) await server.ask({ cmd: "listen", ns: lab.server, port });
+if (memoryLab) await server.ask({ cmd: "listen", ns: memoryLab.server, port: PORTS.memory });
+
+const daemon = new Daemon(daemonLab, policyDir, join(work, "daemon.log"));
+await daemon.waitFor("running");
+const pathManager = run(["ip", "netns", "exec", daemonLab.client, "sysctl", "-n", "net.mptcp.path_manager"]).trim();
+if (pathManager !== "userspace") throw new Error(`the daemon did not select the userspace path manager (${pathManager})`);
+const listener = await startListener({
+  k: { ns: kernelLab.client, lte: ADDR.lte.client },
+  d: { ns: daemonLab.client, lte: ADDR.lte.client },
+  ...(memoryLab ? { m: { ns: memoryLab.client, lte: ADDR.lte.client } } : {}),
+});
+const pids = { daemon: daemon.pid, listener: listener.child.pid, client: client.child.pid, server: server.child.pid, bench: process.pid };
+const rssStart = daemon.memory();
+say(`daemon PID ${daemon.pid} running (${mib(rssStart.rss)} resident); listener PID ${listener.child.pid}`);
+
+const target = (lab, port) => ({ ns: lab.client, address: ADDR.wifi.server, port });
+const tokensOf = (opened, index) => opened.tokens.filter(([i]) => i === index).map(([, t]) => t);
+
+/** Open connections, wait for their subflows, and return what each namespace saw. */
+async function openAndMeasure(labels, targets, count, rate, waitMs) {
+  for (const label of labels) await listener.ask("reset", label);
+  const before = snapshot(pids);
+  const opened = await client.ask({ cmd: "open", targets, count, rate });
+  const results = {};
+  for (const [index, label] of labels.entries()) results[label] = await listener.ask("subflows", label, { tokens: tokensOf(opened, index), timeoutMs: waitMs });
+  const after = snapshot(pids);
+  return { opened, results, usage: usage(before, after) };
+}
+
+async function closeAll(labels, opened) {
+  await client.ask({ cmd: "close" });
+  for (const [index, label] of labels.entries()) {
+    const { missing } = await listener.ask("closed", label, { tokens: tokensOf(opened, index), timeoutMs: 15_000 });
+    if (missing > 0) say(`warning: ${missing} connections of ${label} did not report 'closed' within 15 s`);
+  }
+}
+
+const report = { latency: undefined, steps: [], memory: undefined };
+
+// 1. Latency, daemon and kernel side by side.
+{
+  const labels = ["k", "d"];
+  const targets = [target(kernelLab, PORTS.latency), target(daemonLab, PORTS.latency)];
+  say(`latency: warm-up, ${WARMUP} connections`);
+  const warm = await openAndMeasure(labels, targets, WARMUP, LATENCY_RATE, 10_000);
+  await closeAll(labels, warm.opened);
+  daemon.newLines();
+  say(`latency: ${2 * CONNECTIONS} connections alternating kernel/daemon at ${LATENCY_RATE}/s`);
+  const m = await openAndMeasure(labels, targets, 2 * CONNECTIONS, LATENCY_RATE, 10_000);
+  const problems = logProblems(daemon.newLines());
+  await closeAll(labels, m.opened);
+  report.latency = { ...m, problems, kernel: stats(m.results.k.latencies), daemon: stats(m.results.d.latencies), daemonOwn: stats(problems.daemonLatency) };
+  say(`latency: kernel p50 ${ms(report.latency.kernel.p50)}, daemon p50 ${ms(report.latency.daemon.p50)}`);
+}
+
+// 2. Connection rate, daemon only. A step passes when nothing was lost and every rule
+// fired. Steps go on past a failure of the rules alone (to find where events start to
+// be lost too), and stop at the first step that loses events or that the client
+// cannot drive.
+if (!options["skip-rate"]) {
+  for (const rate of RATES) {
+    await sleep(2500); // let the daemon's action buckets refill (as after any quiet time)
+    daemon.newLines();
+    const count = Math.round(rate * STEP_S);
+    say(`rate: ${count} connections at ${rate}/s`);
+    const m = await openAndMeasure(["d"], [target(daemonLab, PORTS.rate)], count, rate, 5000);
+    await sleep(200);
+    const problems = logProblems(daemon.newLines());
+    const r = m.results.d;
+    const achieved = m.opened.opened / m.opened.elapsed_s;
+    const lost = [];
+    const missed = [];
+    const other = [];
+    if (r.missingEst > 0) lost.push(`${r.missingEst} established events not seen by the listener`);
+    if (r.overflow > 0) lost.push("the listener's socket overflowed");
+    if (problems.overflow > 0) lost.push(`the daemon's event socket overflowed (x${problems.overflow})`);
+    if (r.missingSub > 0) missed.push(`${r.missingSub} connections without the lte subflow`);
+    if (problems.rateLimited > 0) missed.push(`${problems.rateLimited} actions dropped by the daemon's rate limit`);
+    if (problems.failed > 0) missed.push(`${problems.failed} other daemon warnings (${problems.kinds.join(" | ")})`);
+    if (m.opened.error_count > 0) other.push(`${m.opened.error_count} connects failed (${m.opened.errors[0]})`);
+    if (achieved < 0.9 * rate) other.push(`the client reached only ${achieved.toFixed(0)}/s`);
+    const reasons = [...lost, ...missed, ...other];
+    const step = {
+      rate,
+      count,
+      achieved,
+      pass: reasons.length === 0,
+      eventsLost: lost.length > 0,
+      reasons,
+      latency: stats(r.latencies),
+      usage: m.usage,
+      problems,
+      missingSub: r.missingSub,
+    };
+    report.steps.push(step);
+    await closeAll(["d"], m.opened);
+    say(`rate ${rate}/s: ${step.pass ? "pass" : `FAIL: ${reasons.join("; ")}`}`);
+    if (lost.length > 0 || other.length > 0) break;
+  }
+}
+
+// The first daemon's end: its totals, then SIGTERM (it must restore the path manager).
+const first = { pid: daemon.pid, rss: daemon.memory(), cpu: cpuTimes(daemon.pid), threads: threadTimes(daemon.pid) };
+first.exitCode = await daemon.stop();
+first.restoredPm = run(["ip", "netns", "exec", daemonLab.client, "sysctl", "-n", "net.mptcp.path_manager"]).trim();
+
+// 3. Resident memory with many open connections: a fresh daemon in a fresh lab.
+if (memoryLab) {
+  const pmOf = () => run(["ip", "netns", "exec", memoryLab.client, "sysctl", "-n", "net.mptcp.path_manager"]).trim();
+  const second = new Daemon(memoryLab, policyDir, join(work, "daemon-memory.log"));
+  await second.waitFor("running");
+  pids.daemon = second.pid;
+  await sleep(2000);
+  second.newLines();
+  const idle = second.memory();
+  say(`memory: ${MEMORY_CONNECTIONS} connections at ${MEMORY_RATE}/s (fresh daemon PID ${second.pid}, idle at ${mib(idle.rss)})`);
+  // VmRSS every half second while the connections open: the trend, not one reading.
+  const samples = [];
+  const sampler = setInterval(() => samples.push(second.memory().rss), 500);
+  const m = await openAndMeasure(["m"], [target(memoryLab, PORTS.memory)], MEMORY_CONNECTIONS, MEMORY_RATE, 30_000);
+  await sleep(2000);
+  clearInterval(sampler);
+  const problems = logProblems(second.newLines());
+  const kernel = await listener.ask("status", "m");
+  const served = await server.ask({ cmd: "count" });
+  // Then idle with every connection open: five seconds of readings.
+  const idleSamples = [];
+  for (let i = 0; i < 10; i++) {
+    idleSamples.push(second.memory().rss);
+    await sleep(500);
+  }
+  const loaded = second.memory();
+  say(`memory: ${kernel.connections} connections in the kernel, ${kernel.twoSubflows} with two subflows; daemon at ${mib(loaded.rss)}`);
+  const cpu = cpuTimes(second.pid);
+  const exitCode = await second.stop();
+  const restoredPm = pmOf();
+  // A restart with the connections open: the new daemon resynchronises from sock_diag
+  // (as after `kill -9` or an event overflow). How long until it runs, and its memory.
+  let restart;
+  let last = undefined;
+  if (!options["skip-restart"]) {
+    say(`memory: restarting the daemon with ${kernel.connections} connections open`);
+    const startedAt = performance.now();
+    const third = new Daemon(memoryLab, policyDir, join(work, "daemon-restart.log"));
+    const lines = await third.waitFor("running", 600_000);
+    const ms = performance.now() - startedAt;
+    const resynced = lines.find((l) => l.msg === "connections resynchronised");
+    await sleep(2000);
+    restart = { pid: third.pid, ms, connections: resynced?.connections, rss: third.memory(), cpu: cpuTimes(third.pid) };
+    say(`memory: the restarted daemon was running after ${(ms / 1000).toFixed(1)} s (${restart.connections} connections resynchronised)`);
+    last = third;
+  }
+  await closeAll(["m"], m.opened);
+  await sleep(1500);
+  const afterClose = last ? last.memory() : undefined;
+  if (last) {
+    restart.exitCode = await last.stop();
+    restart.restoredPm = pmOf();
+  }
+  report.memory = {
+    idle,
+    loaded,
+    idleSamples,
+    afterClose,
+    samples,
+    kernel,
+    served,
+    opened: m.opened,
+    results: m.results.m,
+    problems,
+    usage: m.usage,
+    cpu,
+    exitCode,
+    restoredPm,
+    restart,
+  };
+}
+
+listener.child.send({ cmd: "exit" });
+await client.quit();
+await server.quit();
+const loadEnd = loadavg();
+
+// ---------------------------------------------------------------------------
+// The figures.
+
+const lines = [];
+const out = (s = "") => lines.push(s);
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
+  out(line(headers));
+  out(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const r of rows) out(line(r));
+}
+
+const L = report.latency;
+const delta = L.daemon.p50 - L.kernel.p50;
+const latencyPass = delta <= LATENCY_TARGET_MS && L.results.d.missingSub === 0 && L.results.k.missingSub === 0;
+const firstFailIndex = report.steps.findIndex((s) => !s.pass);
+const firstFail = report.steps[firstFailIndex];
+const best = (firstFailIndex < 0 ? report.steps : report.steps.slice(0, firstFailIndex)).at(-1);
+const firstLossIndex = report.steps.findIndex((s) => s.eventsLost);
+const noLoss = (firstLossIndex < 0 ? report.steps : report.steps.slice(0, firstLossIndex)).at(-1);
+
+out("");
+out(`mptcp-policy daemon benchmark — Linux ${run(["uname", "-r"]).trim()}, Node ${process.version}, ${run(["nproc"]).trim()} cores`);
+out(
+  `machine load: load average ${loadStart} at the start, ${loadEnd} at the end; during the latency run ${L.usage.busyCores.toFixed(2)} of ${L.usage.cores.toFixed(2)} cores were busy, ${L.usage.ourCores.toFixed(2)} of them with this benchmark's processes (the rest: other jobs and softirq work)`,
+);
+if (DAEMON_FIFO) out(`DIAGNOSTIC RUN: the daemon ran at SCHED_FIFO priority ${DAEMON_FIFO} (--daemon-fifo), not as deployed`);
+out(
+  `event listener: a separate Node process (EventMonitor, netns option) ${listenerRealtime ? "at SCHED_FIFO priority 50" : "at normal priority (chrt failed: figures may be compressed on a loaded machine)"}, stamping events with performance.now() on arrival`,
+);
+out("");
+out(`1. Event→action latency: established → subflow_established via lte, ${CONNECTIONS} connections each, alternating, ${LATENCY_RATE}/s in all`);
+table(
+  ["path manager", "n", "p50", "p90", "p99", "max", "mean", "missing subflows"],
+  [
+    [
+      "in-kernel (lte subflow endpoint)",
+      L.kernel.n,
+      ms(L.kernel.p50),
+      ms(L.kernel.p90),
+      ms(L.kernel.p99),
+      ms(L.kernel.max),
+      ms(L.kernel.mean),
+      L.results.k.missingSub,
+    ],
+    [
+      "daemon (userspace PM, rule)",
+      L.daemon.n,
+      ms(L.daemon.p50),
+      ms(L.daemon.p90),
+      ms(L.daemon.p99),
+      ms(L.daemon.max),
+      ms(L.daemon.mean),
+      L.results.d.missingSub,
+    ],
+    [
+      "daemon's own log: event → SUBFLOW_CREATE acked",
+      L.daemonOwn.n,
+      ms(L.daemonOwn.p50),
+      ms(L.daemonOwn.p90),
+      ms(L.daemonOwn.p99),
+      ms(L.daemonOwn.max),
+      ms(L.daemonOwn.mean),
+      "-",
+    ],
+  ],
+);
+out(`   (the daemon's own figure has a resolution of 1 ms: it uses Date.now())`);
+const perConn = (seconds, n) => `${((seconds * 1e6) / n).toFixed(0)} µs`;
+out(
+  `   daemon CPU in this phase, per connection: ${perConn(L.usage.daemonCpu, CONNECTIONS)} = ${perConn(L.usage.daemonUser, CONNECTIONS)} user (JavaScript) + ${perConn(L.usage.daemonSystem, CONNECTIONS)} system`,
+);
+out(`   (system time includes the kernel's own work for SUBFLOW_CREATE: on veth the subflow's handshake runs inside that`);
+const listenerEvents = L.results.k.events + L.results.d.events;
+out(`   sendmsg call; under the in-kernel path manager the same work runs in a kworker and is not counted anywhere here)`);
+out(
+  `   the listener used ${perConn(L.usage.listenerCpu, listenerEvents)} of CPU per event (${listenerEvents} events): at real-time priority it can take that much CPU from the daemon or the kworker when they share a core`,
+);
+out("");
+if (report.steps.length) {
+  out(`2. Connection rate against the daemon (${STEP_S} s per step, 2.5 s quiet between steps)`);
+  table(
+    ["target rate", "reached", "connections", "p50", "p99", "daemon CPU/conn (user+sys)", "busy cores (ours)", "events lost", "rules fired", "verdict"],
+    report.steps.map((s) => [
+      `${s.rate}/s`,
+      `${s.achieved.toFixed(0)}/s`,
+      s.count,
+      ms(s.latency.p50),
+      ms(s.latency.p99),
+      `${perConn(s.usage.daemonCpu, s.count)} (${perConn(s.usage.daemonUser, s.count)}+${perConn(s.usage.daemonSystem, s.count)})`,
+      `${s.usage.busyCores.toFixed(2)} (${s.usage.ourCores.toFixed(2)})`,
+      s.eventsLost ? "YES" : "no",
+      `${s.count - s.missingSub}/${s.count}`,
+      s.pass ? "pass" : `FAIL: ${s.reasons.join("; ")}`,
+    ]),
+  );
+  out("");
+}
+if (report.memory) {
+  const M = report.memory;
+  out(
+    `3. Resident memory of a fresh daemon (own lab) with ${MEMORY_CONNECTIONS} open idle connections, opened at ${MEMORY_RATE}/s (reached ${(M.opened.opened / M.opened.elapsed_s).toFixed(0)}/s), each with its lte subflow`,
+  );
+  const sorted = [...M.samples].sort((a, b) => a - b);
+  const rows3 = [
+    ["idle, after start", mib(M.idle.rss), mib(M.idle.hwm), "", ""],
+    [`while opening (every 0.5 s)`, `${mib(sorted[0])} .. ${mib(sorted.at(-1))}, median ${mib(percentile(sorted, 50))}`, "", "", ""],
+    [
+      `${MEMORY_CONNECTIONS} open, idle (5 s of readings)`,
+      `${mib(M.loaded.rss)} (${mib(Math.min(...M.idleSamples))} .. ${mib(Math.max(...M.idleSamples))})`,
+      mib(M.loaded.hwm),
+      `${M.kernel.connections} / ${M.kernel.twoSubflows}`,
+      M.served.open,
+    ],
+  ];
+  if (M.restart) {
+    rows3.push([`restarted daemon, ${M.restart.connections} connections resynchronised`, mib(M.restart.rss.rss), mib(M.restart.rss.hwm), "", ""]);
+    if (M.afterClose) rows3.push(["restarted daemon, after they closed", mib(M.afterClose.rss), mib(M.afterClose.hwm), "", ""]);
+  }
+  table(["when", "VmRSS", "VmHWM", "kernel: connections / with 2 subflows", "server: open"], rows3);
+  out(
+    `   VmRSS moves with V8's garbage collection (the high-water mark is from the opening); per connection, roughly ${(((M.loaded.rss - M.idle.rss) * 1024) / MEMORY_CONNECTIONS).toFixed(0)} bytes ((idle at ${MEMORY_CONNECTIONS} − idle at start) / ${MEMORY_CONNECTIONS})`,
+  );
+  out(
+    `   rules fired: ${M.problems.done}/${MEMORY_CONNECTIONS}; rate-limited ${M.problems.rateLimited}; overflow ${M.problems.overflow}; missing subflows ${M.results.missingSub}; sock_diag check took ${(M.kernel.ms / 1000).toFixed(1)} s; peer processes' fd limit ${M.served.nofile}`,
+  );
+  out(
+    `   daemon CPU while opening: ${perConn(M.usage.daemonCpu, MEMORY_CONNECTIONS)} per connection (${perConn(M.usage.daemonUser, MEMORY_CONNECTIONS)} user)`,
+  );
+  if (M.restart)
+    out(
+      `   restart with ${M.restart.connections} connections open: 'running' after ${(M.restart.ms / 1000).toFixed(1)} s, ${M.restart.cpu.user.toFixed(1)} s user CPU (resynchronisation from sock_diag, as after kill -9 or an overflow)`,
+    );
+  out("");
+}
+out("Targets and verdicts");
+const rows = [
+  ["latency p50: daemon − kernel", `${ms(L.daemon.p50)} − ${ms(L.kernel.p50)} = ${ms(delta)}`, `≤ ${LATENCY_TARGET_MS} ms`, latencyPass ? "PASS" : "FAIL"],
+  ["latency p99 (daemon, kernel)", `${ms(L.daemon.p99)}, ${ms(L.kernel.p99)}`, "reported", "-"],
+];
+if (report.steps.length) {
+  rows.push([
+    "connection rate: nothing lost, every rule fired",
+    best ? `${best.rate}/s (${best.count} in ${STEP_S} s)` : "none passed",
+    "reported (highest passing step)",
+    firstFail ? `fails at ${firstFail.rate}/s: ${firstFail.reasons.join("; ")}` : "no step failed: raise --rates",
+  ]);
+  rows.push([
+    "connection rate: no event lost (rules aside)",
+    noLoss ? `${noLoss.rate}/s` : "none",
+    "reported",
+    firstLossIndex >= 0
+      ? `events lost at ${report.steps[firstLossIndex].rate}/s`
+      : `none lost up to ${report.steps.at(-1).rate}/s${report.steps.at(-1).reasons.some((r) => r.includes("client reached")) ? " (the client's limit)" : ""}`,
+  ]);
+}
+if (report.memory) {
+  const M = report.memory;
+  const complete = M.kernel.twoSubflows === MEMORY_CONNECTIONS && M.served.open >= MEMORY_CONNECTIONS;
+  rows.push([
+    `daemon VmRSS at ${MEMORY_CONNECTIONS} connections (idle)`,
+    `${mib(M.loaded.rss)} (peak while opening ${mib(M.loaded.hwm)})`,
+    "reported",
+    complete
+      ? `measured (${MEMORY_CONNECTIONS} open, all with 2 subflows)`
+      : `INCOMPLETE: ${M.kernel.connections} open, ${M.kernel.twoSubflows} with 2 subflows`,
+  ]);
+}
+if (report.memory?.restart)
+  rows.push([
+    `daemon restart with ${report.memory.restart.connections} connections open`,
+    `${(report.memory.restart.ms / 1000).toFixed(1)} s to 'running'`,
+    "reported",
+    "-",
+  ]);
+const exits = [first, ...(report.memory ? [report.memory] : []), ...(report.memory?.restart ? [report.memory.restart] : [])];
+rows.push([
+  "daemon exit on SIGTERM / path manager after",
+  exits.map((d) => `${d.exitCode} / ${d.restoredPm}`).join("; "),
+  "0 / kernel (each daemon)",
+  exits.every((d) => d.exitCode === 0 && d.restoredPm === "kernel") ? "ok" : "WRONG",
+]);
+table(["measure", "figure", "target", "verdict"], rows);
+out(
+  `first daemon (phases 1-2): RSS ${mib(rssStart.rss)} at start, ${mib(first.rss.rss)} at the end (high-water mark ${mib(first.rss.hwm)}); CPU ${first.cpu.user.toFixed(2)} s user + ${first.cpu.system.toFixed(2)} s system`,
+);
+out(
+  `   its CPU by thread: ${Object.entries(first.threads)
+    .sort((a, b) => b[1].user + b[1].system - (a[1].user + a[1].system))
+    .map(([name, t]) => `${name} ${t.user.toFixed(2)}+${t.system.toFixed(2)} s`)
+    .join(", ")}`,
+);
+out(`total run time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+// With --cpu-prof: where the daemon spent its time, mapped back to the TypeScript sources.
+if (CPU_PROF) {
+  await sleep(500);
+  // Profiles are named CPU.<date>.<time>.<pid>.*: the first daemon's (latency and rate
+  // phases) in full, the restarted one's (resynchronisation with many connections) briefly.
+  const profileOf = (pid) => readdirSync(CPU_PROF).find((f) => f.endsWith(".cpuprofile") && f.split(".")[3] === String(pid));
+  const firstProfile = profileOf(first.pid);
+  if (firstProfile) summarizeProfile(join(CPU_PROF, firstProfile), "first daemon, phases 1-2", { self: 20, inclusive: 16, files: 15 });
+  const restartProfile = report.memory?.restart ? profileOf(report.memory.restart.pid) : undefined;
+  if (restartProfile)
+    summarizeProfile(join(CPU_PROF, restartProfile), "restarted daemon, resynchronising the open connections", { self: 0, inclusive: 8, files: 0 });
+}
+
+function summarizeProfile(file, what, limits) {
+  {
+    const profile = JSON.parse(readFileSync(file, "utf8"));
+    const map = new SourceMap(JSON.parse(readFileSync(join(ROOT, "dist/mptcp-policy.js.map"), "utf8")));
+    const selfUs = new Map();
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+    // Each profile node named by its function and its TypeScript source (via the bundle's source map).
+    const nameOf = new Map();
+    const sourceOf = new Map();
+    for (const node of profile.nodes) {
+      const f = node.callFrame;
+      let where = f.url ? `${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\//, "")}:${f.lineNumber + 1}` : "";
+      let source = f.url.replace(/^.*node_modules\//, "").split("/")[0] || f.functionName;
+      if (f.url.endsWith("/mptcp-policy.js")) {
+        const entry = map.findEntry(f.lineNumber, f.columnNumber);
+        if (entry?.originalSource) {
+          const src = entry.originalSource.replace(/^.*?\/(runtime|compiler|language|node_modules)\//, "$1/");
+          where = `${src}:${entry.originalLine + 1}`;
+          source = src.startsWith("node_modules/") ? src.split("/")[1] : src;
+        }
+      }
+      nameOf.set(node.id, `${f.functionName || "(anonymous)"} ${where}`);
+      sourceOf.set(node.id, source);
+    }
+    const agg = new Map();
+    const byFile = new Map();
+    let total = 0;
+    for (const [id, us] of selfUs) {
+      if (byId.get(id).callFrame.functionName === "(idle)") continue;
+      total += us;
+      agg.set(nameOf.get(id), (agg.get(nameOf.get(id)) ?? 0) + us);
+      byFile.set(sourceOf.get(id), (byFile.get(sourceOf.get(id)) ?? 0) + us);
+    }
+    out("");
+    out(`Daemon CPU profile, ${what} (${file}): ${(total / 1000).toFixed(0)} ms on CPU (idle excluded)`);
+    if (limits.self > 0) out("Top self time:");
+    if (limits.self > 0)
+      table(
+        ["self", "%", "function (source)"],
+        [...agg]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, limits.self)
+          .map(([k, us]) => [ms(us / 1000, 1), `${((100 * us) / total).toFixed(1)}%`, k]),
+      );
+    // Inclusive time: what the event path costs, callees included.
+    const parent = new Map();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const inclusive = new Map();
+    for (const [id, us] of selfUs) {
+      if (byId.get(id).callFrame.functionName === "(idle)") continue;
+      const seen = new Set();
+      for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+        const key = nameOf.get(cur);
+        if (key === undefined || seen.has(key)) continue;
+        seen.add(key);
+        inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+      }
+    }
+    out("Inclusive time (callees included) of the daemon's own functions:");
+    table(
+      ["total", "%", "function (source)"],
+      [...inclusive]
+        .filter(([k]) => /(runtime|compiler)\//.test(k))
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, limits.inclusive)
+        .map(([k, us]) => [ms(us / 1000, 1), `${((100 * us) / total).toFixed(1)}%`, k]),
+    );
+    if (limits.files > 0) out("By source file / package:");
+    if (limits.files > 0)
+      table(
+        ["self", "%", "file"],
+        [...byFile]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, limits.files)
+          .map(([k, us]) => [ms(us / 1000, 1), `${((100 * us) / total).toFixed(1)}%`, k]),
+      );
+  }
+}
+
+console.log(lines.join("\n"));
+cleanup();
