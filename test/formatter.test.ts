@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatFile } from "../language/formatter.js";
@@ -18,35 +19,8 @@ import type {
 } from "../language/syntax-tree.js";
 import { COMPARISONS, KEYWORDS } from "../language/vocabulary.js";
 
-const SAMPLE = `# prefer Wi-Fi, keep LTE as a warm backup
-interface wifi = "wlan0"
-interface lte  = "wwan0", "usb*"          # kernel interface names or glob patterns
-
-limits subflows 4 add_addr_accepted 2
-
-endpoint wifi subflow                     # flags: signal subflow backup fullmesh laminar
-endpoint lte subflow backup
-
-on established if iface wifi and remote port 443 then create via lte backup
-on subflow_closed if iface wifi then create via lte
-on subflow_closed if iface lte and error timeout then create via lte after 2s
-on announced if remote in 192.0.2.0/24 then create via wifi to announced
-on iface_down wifi then set lte active
-on iface_up wifi then set lte backup, log "wifi is back"
-on established if side server then announce wifi port 8443
-
-scheduler prefer_wifi {
-  use where iface wifi and rtt < 150ms
-  use where not backup by lowest rtt
-  use any
-}
-scheduler voip for remote port 5060 {
-  redundant where active
-}
-scheduler spread for remote in 10.0.0.0/8 {
-  round_robin where not backup
-}
-`;
+/** The language issue's sample policy, with its comments and blank lines. */
+const SAMPLE = readFileSync(new URL("./fixtures/sample.policy", import.meta.url), "utf8");
 
 function parse(text: string): PolicyFile {
   const result = parseFile(sourceFile("test.mptcp", text));

@@ -23,31 +23,8 @@ import { COMPARISONS, ENDPOINT_FLAGS, ERRNO_NAMES, EVENTS, FAMILIES, KEYWORDS, M
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-const SAMPLE = `# prefer Wi-Fi, keep LTE as a warm backup
-interface wifi = "wlan0"
-interface lte  = "wwan0", "usb*"          # kernel interface names or glob patterns
-limits subflows 4 add_addr_accepted 2
-endpoint wifi subflow                     # flags: signal subflow backup fullmesh laminar
-endpoint lte subflow backup
-on established if iface wifi and remote port 443 then create via lte backup
-on subflow_closed if iface wifi then create via lte
-on subflow_closed if iface lte and error timeout then create via lte after 2s
-on announced if remote in 192.0.2.0/24 then create via wifi to announced
-on iface_down wifi then set lte active
-on iface_up wifi then set lte backup, log "wifi is back"
-on established if side server then announce wifi port 8443
-scheduler prefer_wifi {
-  use where iface wifi and rtt < 150ms
-  use where not backup by lowest rtt
-  use any
-}
-scheduler voip for remote port 5060 {
-  redundant where active
-}
-scheduler spread for remote in 10.0.0.0/8 {
-  round_robin where not backup
-}
-`;
+/** The language issue's sample policy (test/fixtures/sample.policy) without its blank lines. */
+const SAMPLE = readFileSync(new URL("./fixtures/sample.policy", import.meta.url), "utf8").replace(/\n\n+/g, "\n");
 
 // ---------------------------------------------------------------------------
 // The invariants every result must satisfy.
