@@ -19,7 +19,7 @@ export interface CompileResult {
   readonly files: readonly PolicyFile[];
   /** Sorted by file, then position; at most MAX_PER_FILE per file. */
   readonly diagnostics: readonly Diagnostic[];
-  /** Present only when there are no errors. */
+  /** Present only when there are no errors (and it was asked for). */
   readonly model: PolicyModel | undefined;
   /** Counts before the per-file cap, for summaries. */
   readonly counts: { readonly errors: number; readonly warnings: number };
@@ -28,7 +28,8 @@ export interface CompileResult {
 /** Past this many findings in one file the rest is noise (a binary file, say). */
 export const MAX_PER_FILE = 100;
 
-export function compilePolicy(sources: readonly PolicySource[]): CompileResult {
+/** `check` needs only the diagnostics: it skips building the model (`model: false`). */
+export function compilePolicy(sources: readonly PolicySource[], options: { readonly model?: boolean } = {}): CompileResult {
   const ordered = [...sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const parsed = ordered.map((s) => parseFile(sourceFile(s.name, s.text)));
   const files = parsed.map((p) => p.tree);
@@ -40,7 +41,7 @@ export function compilePolicy(sources: readonly PolicySource[]): CompileResult {
   const all = sortDiagnostics([...syntax, ...checked]);
   const errors = all.filter((d) => d.severity === "error").length;
   const diagnostics = capPerFile(all);
-  const model = errors > 0 ? undefined : buildModel(files);
+  const model = errors > 0 || options.model === false ? undefined : buildModel(files);
   return { files, diagnostics, model, counts: { errors, warnings: all.length - errors } };
 }
 

@@ -15,7 +15,7 @@ export function runCheck(options: CheckOptions): number {
   const groups = findPolicies(options.paths);
   // Read everything first: an unreadable file is exit 2 before any output.
   const sources = groups.map((group) => group.files.map(readPolicyFile));
-  const results = sources.map((files) => compilePolicy(files));
+  const results = sources.map((files) => compilePolicy(files, { model: false }));
   const diagnostics: Diagnostic[] = results.flatMap((r) => [...r.diagnostics]);
   const errors = results.reduce((n, r) => n + r.counts.errors, 0);
   const warnings = results.reduce((n, r) => n + r.counts.warnings, 0);
