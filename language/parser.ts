@@ -3,7 +3,7 @@
 // large policy). Error recovery re-synchronises at the next statement, so one run
 // reports every independent error; a statement the parser had to repair is left out
 // of the tree: its syntax error is reported, and checking a guess would add noise.
-import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { span, type SourceFile, type Span } from "./source.js";
 import type {
@@ -88,12 +88,36 @@ const messages: IParserErrorMessageProvider = {
   },
 };
 
+/** What a rule returns while chevrotain records the grammar: nothing is built then. */
+const RECORDING = undefined as never;
+
+/*
+ * Speed: a large policy is parsed in one pass with no allocation beyond its syntax tree.
+ * So the alternatives of OR and the bodies of MANY/OPTION are created once, as fields
+ * (chevrotain's "cache arrays of alternatives"), not per call; what a nested body reads
+ * or collects goes through the parser's state (the stacks and lists below) instead of
+ * closure variables; the tree is built inline, skipped while RECORDING_PHASE is on.
+ * A statement that hit an error is dropped whole, so state a failed rule left behind
+ * never reaches the tree; it is cleared at the next statement.
+ */
 export class PolicyParser extends EmbeddedActionsParser {
   private file!: SourceFile;
   /** Found while building the tree (E209, E211): reported beside the syntax errors. */
   diagnostics: Diagnostic[] = [];
   /** The statements read so far: kept here, so a failure at the very end loses none. */
   private statements: Statement[] = [];
+  /** Operands of the `and`/`or` chains being read; each rule owns the part above its base. */
+  private readonly operands: (Condition | undefined)[] = [];
+  /** The `not`s in front of the operands being read, the same way. */
+  private readonly nots: IToken[] = [];
+  /** Tokens of the one list being read (names, prefixes): lists do not nest. */
+  private readonly listed: IToken[] = [];
+  /** The actions of the rule being read: rules do not nest. */
+  private actions: Action[] = [];
+  /** The `local`/`remote` word of the endpoint condition being read. */
+  private sideToken: IToken = NO_TOKEN;
+  /** The options of the `create` being read, in order of appearance per option. */
+  private readonly createOptions = { via: [] as IToken[], from: [] as IToken[], to: [] as IToken[], port: [] as IToken[], backup: [] as IToken[] };
 
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
@@ -123,6 +147,13 @@ export class PolicyParser extends EmbeddedActionsParser {
   private settle(): void {
     if (this.pending && !this.pending.kept && this.errors.length > this.pending.errors) this.diagnostics.length = this.pending.diagnostics;
     this.pending = { errors: this.errors.length, diagnostics: this.diagnostics.length, kept: false };
+    this.operands.length = 0;
+    this.nots.length = 0;
+  }
+
+  /** The token read last: where a construct that ends in optional parts ends. */
+  private lastToken(): IToken {
+    return this.LA(0);
   }
 
   private tokenSpan(t: IToken): Span {
@@ -139,10 +170,19 @@ export class PolicyParser extends EmbeddedActionsParser {
     return { kind: "Name", text: t.image, span: this.tokenSpan(t) };
   }
 
+  private names(tokens: readonly IToken[]): Name[] {
+    const names: Name[] = [];
+    for (const t of tokens) names.push(this.name(t));
+    return names;
+  }
+
   private number(t: IToken): NumberLiteral {
-    const match = /^(\d+(?:\.\d+)?)(.*)$/.exec(t.image);
-    const unit = match?.[2] ? match[2] : undefined;
-    return { kind: "Number", text: t.image, value: Number(match?.[1] ?? Number.NaN), unit, span: this.tokenSpan(t) };
+    // The lexer guarantees digits[.digits] then an optional unit word.
+    const image = t.image;
+    let digits = 0;
+    for (let c = image.charCodeAt(0); (c >= 48 && c <= 57) || c === 46; c = image.charCodeAt(++digits));
+    const value = digits === 0 ? Number.NaN : Number(image.slice(0, digits));
+    return { kind: "Number", text: image, value, unit: digits < image.length ? image.slice(digits) : undefined, span: this.tokenSpan(t) };
   }
 
   private address(t: IToken): AddressLiteral {
@@ -152,42 +192,43 @@ export class PolicyParser extends EmbeddedActionsParser {
   private string(t: IToken): StringLiteral {
     const terminated = t.tokenType === TerminatedString;
     const body = terminated ? t.image.slice(1, -1) : t.image.slice(1);
+    if (!body.includes("\\")) return { kind: "String", value: body, terminated, span: this.tokenSpan(t) };
     // Only \" and \\ are escapes: anything else would silently change the text.
-    if (body.includes("\\")) {
-      for (const match of body.matchAll(/\\(.)/g)) {
-        if (match[1] !== '"' && match[1] !== "\\") {
-          const at = t.startOffset + 1 + (match.index ?? 0);
-          this.diagnostics.push(error("E211", span(this.file, at, at + 2), `unknown escape '\\${match[1]}' in a string`, { hints: ['only \\" and \\\\ are escapes'] }));
-        }
+    for (const match of body.matchAll(/\\(.)/g)) {
+      if (match[1] !== '"' && match[1] !== "\\") {
+        const at = t.startOffset + 1 + (match.index ?? 0);
+        this.diagnostics.push(error("E211", span(this.file, at, at + 2), `unknown escape '\\${match[1]}' in a string`, { hints: ['only \\" and \\\\ are escapes'] }));
       }
     }
     return { kind: "String", value: body.replace(/\\(.)/g, "$1"), terminated, span: this.tokenSpan(t) };
   }
 
-  private repeated(spans: Span[], option: string): void {
-    for (const at of spans.slice(1)) this.diagnostics.push(error("E209", at, `'${option}' given more than once`, { hints: [`keep one '${option}'`] }));
+  private repeated(tokens: readonly IToken[], option: string): void {
+    for (let i = 1; i < tokens.length; i += 1) this.diagnostics.push(error("E209", this.tokenSpan(tokens[i] as IToken), `'${option}' given more than once`, { hints: [`keep one '${option}'`] }));
   }
 
   // Statements: a repaired one is dropped (its error is already in `errors`).
   private readonly policy = this.RULE("policy", (): void => {
-    this.MANY(() => {
-      this.ACTION(() => this.settle());
-      const errorsBefore = this.errors.length;
-      const statement = this.OR([
-        { ALT: () => this.SUBRULE(this.interfaceDecl) },
-        { ALT: () => this.SUBRULE(this.limitsDecl) },
-        { ALT: () => this.SUBRULE(this.endpointDecl) },
-        { ALT: () => this.SUBRULE(this.rule) },
-        { ALT: () => this.SUBRULE(this.schedulerDecl) },
-      ]);
-      this.ACTION(() => {
-        if (statement && this.errors.length === errorsBefore && this.pending) {
-          this.statements.push(statement);
-          this.pending.kept = true;
-        }
-      });
-    });
+    this.MANY(this.statement);
   });
+
+  private readonly statement = (): void => {
+    if (!this.RECORDING_PHASE) this.settle();
+    const errorsBefore = this.errors.length;
+    const statement = this.OR(this.statementKinds);
+    if (!this.RECORDING_PHASE && statement && this.errors.length === errorsBefore && this.pending) {
+      this.statements.push(statement);
+      this.pending.kept = true;
+    }
+  };
+
+  private readonly statementKinds: IOrAlt<Statement>[] = [
+    { ALT: () => this.SUBRULE(this.interfaceDecl) },
+    { ALT: () => this.SUBRULE(this.limitsDecl) },
+    { ALT: () => this.SUBRULE(this.endpointDecl) },
+    { ALT: () => this.SUBRULE(this.rule) },
+    { ALT: () => this.SUBRULE(this.schedulerDecl) },
+  ];
 
   private readonly interfaceDecl = this.RULE("interfaceDecl", (): InterfaceDecl => {
     const start = this.CONSUME(kw("interface"));
@@ -195,23 +236,24 @@ export class PolicyParser extends EmbeddedActionsParser {
     this.CONSUME(Equals);
     const patterns: IToken[] = [];
     this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => patterns.push(this.CONSUME(StringToken)) });
-    return this.ACTION(() => {
-      const strings = patterns.map((p) => this.string(p));
-      return { kind: "Interface", name: this.name(id), patterns: strings, span: this.between(start, strings[strings.length - 1] ?? id) };
-    });
+    if (this.RECORDING_PHASE) return RECORDING;
+    const strings = patterns.map((p) => this.string(p));
+    return { kind: "Interface", name: this.name(id), patterns: strings, span: this.between(start, strings[strings.length - 1] ?? id) };
   });
 
   private readonly limitsDecl = this.RULE("limitsDecl", (): LimitsDecl => {
     const start = this.CONSUME(kw("limits"));
     const entries: LimitEntry[] = [];
     this.AT_LEAST_ONE(() => entries.push(this.SUBRULE(this.limitEntry)));
-    return this.ACTION(() => ({ kind: "Limits", entries, span: this.between(start, entries[entries.length - 1] ?? start) }));
+    if (this.RECORDING_PHASE) return RECORDING;
+    return { kind: "Limits", entries, span: this.between(start, entries[entries.length - 1] ?? start) };
   });
 
   private readonly limitEntry = this.RULE("limitEntry", (): LimitEntry => {
     const nameToken = this.OR([{ ALT: () => this.CONSUME(Identifier) }, { ALT: () => this.CONSUME(kw("subflows")) }]);
     const value = this.CONSUME(NumberToken);
-    return this.ACTION(() => ({ kind: "Limit", name: this.name(nameToken), value: this.number(value), span: this.between(nameToken, value) }));
+    if (this.RECORDING_PHASE) return RECORDING;
+    return { kind: "Limit", name: this.name(nameToken), value: this.number(value), span: this.between(nameToken, value) };
   });
 
   private readonly endpointDecl = this.RULE("endpointDecl", (): EndpointDecl => {
@@ -219,326 +261,433 @@ export class PolicyParser extends EmbeddedActionsParser {
     const target = this.SUBRULE(this.addressOrName);
     const flags: IToken[] = [];
     const ports: IToken[] = [];
-    let last: IToken | { span: Span } = target;
     this.MANY(() =>
       this.OR([
-        { ALT: () => flags.push((last = this.CONSUME2(Identifier))) },
-        { ALT: () => flags.push((last = this.CONSUME(kw("backup")))) },
+        { ALT: () => flags.push(this.CONSUME2(Identifier)) },
+        { ALT: () => flags.push(this.CONSUME(kw("backup"))) },
         {
           ALT: () => {
             this.CONSUME(kw("port"));
-            ports.push((last = this.CONSUME(NumberToken)));
+            ports.push(this.CONSUME(NumberToken));
           },
         },
       ]),
     );
-    return this.ACTION(() => {
-      this.repeated(ports.map((p) => this.tokenSpan(p)), "port");
-      const port = ports[0];
-      return { kind: "Endpoint", target, flags: flags.map((f) => this.name(f)), port: port && this.number(port), span: this.between(start, last) };
-    });
+    if (this.RECORDING_PHASE) return RECORDING;
+    this.repeated(ports, "port");
+    const port = ports[0];
+    const last = flags.length + ports.length > 0 ? this.lastToken() : target;
+    return { kind: "Endpoint", target, flags: this.names(flags), port: port && this.number(port), span: this.between(start, last) };
   });
 
   private readonly addressOrName = this.RULE("addressOrName", (): Name | AddressLiteral => {
-    // CONSUME never goes inside ACTION: chevrotain records the grammar without running actions.
-    const id = this.OPTION(() => this.CONSUME(Identifier));
+    const id = this.OPTION(this.identifier);
     const address = id === undefined ? this.CONSUME(Address) : undefined;
-    return this.ACTION(() => (id !== undefined ? this.name(id) : this.address(address as IToken)));
+    if (this.RECORDING_PHASE) return RECORDING;
+    return id !== undefined ? this.name(id) : this.address(address as IToken);
   });
+
+  private readonly identifier = (): IToken => this.CONSUME(Identifier);
 
   private readonly rule = this.RULE("rule", (): Rule => {
     const start = this.CONSUME(kw("on"));
     const event = this.CONSUME(Identifier);
-    const iface = this.OPTION(() => this.CONSUME2(Identifier));
-    const condition = this.OPTION2(() => {
-      this.CONSUME(kw("if"));
-      return this.SUBRULE(this.orExpr);
-    });
+    const iface = this.OPTION(this.eventInterface);
+    const condition = this.OPTION2(this.ruleCondition);
     this.CONSUME(kw("then"));
-    const actions: Action[] = [];
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => actions.push(this.SUBRULE(this.action)) });
-    return this.ACTION(() => ({
+    const actions: Action[] = (this.actions = []);
+    this.AT_LEAST_ONE_SEP(this.actionList);
+    if (this.RECORDING_PHASE) return RECORDING;
+    return {
       kind: "Rule",
       event: this.name(event),
       iface: iface && this.name(iface),
       condition,
       actions,
       span: this.between(start, actions[actions.length - 1] ?? event),
-    }));
+    };
   });
+
+  private readonly eventInterface = (): IToken => this.CONSUME2(Identifier);
+
+  private readonly ruleCondition = (): Condition => {
+    this.CONSUME(kw("if"));
+    return this.SUBRULE(this.orExpr);
+  };
+
+  private readonly actionList = {
+    SEP: Comma,
+    DEF: (): void => {
+      this.actions.push(this.SUBRULE(this.action));
+    },
+  };
 
   // Conditions: or < and < not < predicate. `not` repeats iteratively, so `not not …`
   // cannot overflow the stack; parentheses are limited before parsing (nesting.ts).
   private readonly orExpr = this.RULE("orExpr", (): Condition => {
-    const operands = [this.SUBRULE(this.andExpr)];
-    this.MANY(() => {
-      this.CONSUME(kw("or"));
-      operands.push(this.SUBRULE2(this.andExpr));
-    });
-    return this.ACTION(() => joined("Or", operands));
+    const base = this.operands.length;
+    this.operands.push(this.SUBRULE(this.andExpr));
+    this.MANY(this.orOperand);
+    return this.chain("Or", base);
   });
+
+  private readonly orOperand = (): void => {
+    this.CONSUME(kw("or"));
+    this.operands.push(this.SUBRULE2(this.andExpr));
+  };
 
   private readonly andExpr = this.RULE("andExpr", (): Condition => {
-    const operands = [this.SUBRULE(this.notExpr)];
-    this.MANY(() => {
-      this.CONSUME(kw("and"));
-      operands.push(this.SUBRULE2(this.notExpr));
-    });
-    return this.ACTION(() => joined("And", operands));
+    const base = this.operands.length;
+    this.operands.push(this.SUBRULE(this.notExpr));
+    this.MANY(this.andOperand);
+    return this.chain("And", base);
   });
+
+  private readonly andOperand = (): void => {
+    this.CONSUME(kw("and"));
+    this.operands.push(this.SUBRULE2(this.notExpr));
+  };
+
+  /** The operands above `base`, taken off the stack: one stands alone, more are joined. */
+  private chain(kind: "And" | "Or", base: number): Condition {
+    if (this.operands.length === base + 1) return this.operands.pop() as Condition;
+    const operands = this.operands.splice(base);
+    return this.RECORDING_PHASE ? RECORDING : joined(kind, operands);
+  }
 
   private readonly notExpr = this.RULE("notExpr", (): Condition => {
-    const nots: IToken[] = [];
-    this.MANY(() => nots.push(this.CONSUME(kw("not"))));
-    const inner = this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(LParen);
-          const grouped = this.SUBRULE(this.orExpr);
-          this.CONSUME(RParen);
-          return grouped;
-        },
-      },
-      { ALT: () => this.SUBRULE(this.predicate) },
-    ]);
-    return this.ACTION(() => {
-      if (!inner) return inner;
-      let result: Condition = inner;
-      for (let i = nots.length - 1; i >= 0; i -= 1) result = { kind: "Not", operand: result, span: span(this.file, (nots[i] as IToken).startOffset, result.span.end) };
-      return result;
-    });
+    const base = this.nots.length;
+    this.MANY(this.notWord);
+    const inner = this.OR(this.operandKinds);
+    const nots = this.nots;
+    if (nots.length === base) return inner;
+    let result: Condition = inner;
+    if (!this.RECORDING_PHASE && inner) {
+      for (let i = nots.length - 1; i >= base; i -= 1) result = { kind: "Not", operand: result, span: span(this.file, (nots[i] as IToken).startOffset, result.span.end) };
+    }
+    nots.length = base;
+    return result;
   });
 
-  private readonly predicate = this.RULE("predicate", (): Predicate => {
-    return this.OR([
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("iface"));
-          const names: IToken[] = [];
-          let end: IToken = start;
-          const list = this.OR2([
-            {
-              ALT: () => {
-                this.CONSUME(kw("in"));
-                this.CONSUME(LParen);
-                this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => names.push(this.CONSUME(Identifier)) });
-                end = this.CONSUME(RParen);
-                return true;
-              },
-            },
-            { ALT: () => (names.push((end = this.CONSUME2(Identifier))), false) },
-          ]);
-          return this.ACTION(() => ({ kind: "Iface" as const, names: names.map((n) => this.name(n)), list, span: this.between(start, end) }));
-        },
+  private readonly notWord = (): void => {
+    this.nots.push(this.CONSUME(kw("not")));
+  };
+
+  private readonly operandKinds: IOrAlt<Condition>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(LParen);
+        const grouped = this.SUBRULE(this.orExpr);
+        this.CONSUME(RParen);
+        return grouped;
       },
-      { ALT: () => this.SUBRULE(this.endpointPredicate) },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("family"));
-          const value = this.CONSUME3(Identifier);
-          return this.ACTION(() => ({ kind: "Family" as const, value: this.name(value), span: this.between(start, value) }));
-        },
+    },
+    { ALT: () => this.SUBRULE(this.predicate) },
+  ];
+
+  private readonly predicate = this.RULE("predicate", (): Predicate => this.OR(this.predicateKinds));
+
+  private readonly predicateKinds: IOrAlt<Predicate>[] = [
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("iface"));
+        this.listed.length = 0;
+        const list = this.OR2(this.interfaceForms);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Iface", names: this.names(this.listed), list, span: this.between(start, this.lastToken()) };
       },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("side"));
-          const value = this.CONSUME4(Identifier);
-          return this.ACTION(() => ({ kind: "Side" as const, value: this.name(value), span: this.between(start, value) }));
-        },
+    },
+    { ALT: () => this.SUBRULE(this.endpointPredicate) },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("family"));
+        const value = this.CONSUME3(Identifier);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Family", value: this.name(value), span: this.between(start, value) };
       },
-      {
-        ALT: () => {
-          const word = this.OR4([{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }]);
-          return this.ACTION(() => flag(this.name(word)));
-        },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("side"));
+        const value = this.CONSUME4(Identifier);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Side", value: this.name(value), span: this.between(start, value) };
       },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("error"));
-          const value = this.OR3([{ ALT: () => this.CONSUME5(Identifier) }, { ALT: () => this.CONSUME(NumberToken) }]);
-          return this.ACTION(() => ({
-            kind: "Error" as const,
-            value: value.tokenType === NumberToken ? this.number(value) : this.name(value),
-            span: this.between(start, value),
-          }));
-        },
+    },
+    {
+      ALT: () => {
+        const word = this.OR4(this.flagWords);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return flag(this.name(word));
       },
-      {
-        ALT: () => {
-          const subject = this.CONSUME(kw("subflows"));
-          const op = this.CONSUME(Comparator);
-          const value = this.CONSUME2(NumberToken);
-          return this.ACTION(() => ({ kind: "Compare" as const, subject: this.name(subject), op: op.image as Comparison, value: this.number(value), span: this.between(subject, value) }));
-        },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("error"));
+        const value = this.OR3(this.errorValues);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Error", value: value.tokenType === NumberToken ? this.number(value) : this.name(value), span: this.between(start, value) };
       },
-      {
-        // A metric comparison (`rtt < 150ms`) or a bare flag word (`stale`).
-        ALT: () => {
-          const subject = this.CONSUME6(Identifier);
-          const compared = this.OPTION(() => ({ op: this.CONSUME2(Comparator), value: this.CONSUME3(NumberToken) }));
-          return this.ACTION(() =>
-            compared
-              ? { kind: "Compare" as const, subject: this.name(subject), op: compared.op.image as Comparison, value: this.number(compared.value), span: this.between(subject, compared.value) }
-              : flag(this.name(subject)),
-          );
-        },
+    },
+    {
+      ALT: () => {
+        const subject = this.CONSUME(kw("subflows"));
+        const op = this.CONSUME(Comparator);
+        const value = this.CONSUME2(NumberToken);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Compare", subject: this.name(subject), op: op.image as Comparison, value: this.number(value), span: this.between(subject, value) };
       },
-    ]);
-  });
+    },
+    {
+      // A metric comparison (`rtt < 150ms`) or a bare flag word (`stale`).
+      ALT: () => {
+        const subject = this.CONSUME6(Identifier);
+        const op = this.OPTION(this.metricComparison);
+        if (this.RECORDING_PHASE) return RECORDING;
+        if (op === undefined) return flag(this.name(subject));
+        const value = this.lastToken();
+        return { kind: "Compare", subject: this.name(subject), op: op.image as Comparison, value: this.number(value), span: this.between(subject, value) };
+      },
+    },
+  ];
+
+  /** `in (a, b)` (true) or a single name (false); the names go to `listed`. */
+  private readonly interfaceForms: IOrAlt<boolean>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(kw("in"));
+        this.CONSUME(LParen);
+        this.AT_LEAST_ONE_SEP(this.listedNames);
+        this.CONSUME(RParen);
+        return true;
+      },
+    },
+    {
+      ALT: () => {
+        this.listed.push(this.CONSUME2(Identifier));
+        return false;
+      },
+    },
+  ];
+
+  private readonly listedNames = {
+    SEP: Comma,
+    DEF: (): void => {
+      this.listed.push(this.CONSUME(Identifier));
+    },
+  };
+
+  private readonly flagWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }];
+
+  private readonly errorValues: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME5(Identifier) }, { ALT: () => this.CONSUME(NumberToken) }];
+
+  private readonly metricComparison = (): IToken => {
+    const op = this.CONSUME2(Comparator);
+    this.CONSUME3(NumberToken);
+    return op;
+  };
 
   private readonly endpointPredicate = this.RULE("endpointPredicate", (): Predicate => {
-    const sideToken = this.OR([{ ALT: () => this.CONSUME(kw("local")) }, { ALT: () => this.CONSUME(kw("remote")) }]);
-    const side = sideToken.image === "local" ? ("local" as const) : ("remote" as const);
-    return this.OR2([
-      {
-        ALT: () => {
-          this.CONSUME(kw("in"));
-          const prefixes: IToken[] = [];
-          let end: IToken = sideToken;
-          const list = this.OR3([
-            {
-              ALT: () => {
-                this.CONSUME(LParen);
-                this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => prefixes.push(this.CONSUME(Address)) });
-                end = this.CONSUME(RParen);
-                return true;
-              },
-            },
-            { ALT: () => (prefixes.push((end = this.CONSUME2(Address))), false) },
-          ]);
-          return this.ACTION(() => ({ kind: "AddressIn" as const, side, prefixes: prefixes.map((p) => this.address(p)), list, span: this.between(sideToken, end) }));
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw("port"));
-          const op = this.OPTION(() => this.CONSUME(Comparator));
-          const value = this.CONSUME(NumberToken);
-          return this.ACTION(() => ({
-            kind: "Port" as const,
-            side,
-            op: (op?.image ?? "==") as Comparison,
-            explicitOp: op !== undefined,
-            value: this.number(value),
-            span: this.between(sideToken, value),
-          }));
-        },
-      },
-    ]);
+    this.sideToken = this.OR(this.sideWords);
+    return this.OR2(this.endpointForms);
   });
 
+  private readonly sideWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(kw("local")) }, { ALT: () => this.CONSUME(kw("remote")) }];
+
+  private readonly endpointForms: IOrAlt<Predicate>[] = [
+    {
+      ALT: () => {
+        const sideToken = this.sideToken;
+        this.CONSUME(kw("in"));
+        this.listed.length = 0;
+        const list = this.OR3(this.prefixForms);
+        if (this.RECORDING_PHASE) return RECORDING;
+        const prefixes: AddressLiteral[] = [];
+        for (const t of this.listed) prefixes.push(this.address(t));
+        return { kind: "AddressIn", side: sideOf(sideToken), prefixes, list, span: this.between(sideToken, this.lastToken()) };
+      },
+    },
+    {
+      ALT: () => {
+        const sideToken = this.sideToken;
+        this.CONSUME(kw("port"));
+        const op = this.OPTION(this.comparator);
+        const value = this.CONSUME(NumberToken);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return {
+          kind: "Port",
+          side: sideOf(sideToken),
+          op: (op?.image ?? "==") as Comparison,
+          explicitOp: op !== undefined,
+          value: this.number(value),
+          span: this.between(sideToken, value),
+        };
+      },
+    },
+  ];
+
+  /** `(p, q)` (true) or a single prefix (false); the prefixes go to `listed`. */
+  private readonly prefixForms: IOrAlt<boolean>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(LParen);
+        this.AT_LEAST_ONE_SEP(this.listedPrefixes);
+        this.CONSUME(RParen);
+        return true;
+      },
+    },
+    {
+      ALT: () => {
+        this.listed.push(this.CONSUME2(Address));
+        return false;
+      },
+    },
+  ];
+
+  private readonly listedPrefixes = {
+    SEP: Comma,
+    DEF: (): void => {
+      this.listed.push(this.CONSUME(Address));
+    },
+  };
+
+  private readonly comparator = (): IToken => this.CONSUME(Comparator);
+
   private readonly action = this.RULE("action", (): Action => {
-    const action = this.OR([
-      { ALT: () => this.SUBRULE(this.createAction) },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("destroy"));
-          const via = this.OPTION(() => {
-            this.CONSUME(kw("via"));
-            return this.CONSUME(Identifier);
-          });
-          return this.ACTION(() => ({ kind: "Destroy" as const, via: via && this.name(via), after: undefined, span: this.between(start, via ?? start) }));
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("announce"));
-          const target = this.SUBRULE(this.addressOrName);
-          const port = this.OPTION2(() => {
-            this.CONSUME(kw("port"));
-            return this.CONSUME(NumberToken);
-          });
-          return this.ACTION(() => ({ kind: "Announce" as const, target, port: port && this.number(port), after: undefined, span: this.between(start, port ?? target) }));
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("withdraw"));
-          const target = this.SUBRULE2(this.addressOrName);
-          return this.ACTION(() => ({ kind: "Withdraw" as const, target, after: undefined, span: this.between(start, target) }));
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("set"));
-          const iface = this.CONSUME2(Identifier);
-          const value = this.OR2([{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }]);
-          return this.ACTION(() => ({ kind: "Set" as const, iface: this.name(iface), value: value.image === "backup" ? ("backup" as const) : ("active" as const), after: undefined, span: this.between(start, value) }));
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(kw("log"));
-          const message = this.CONSUME(StringToken);
-          return this.ACTION(() => ({ kind: "Log" as const, message: this.string(message), after: undefined, span: this.between(start, message) }));
-        },
-      },
-    ]);
-    const after = this.OPTION3(() => {
-      this.CONSUME(kw("after"));
-      return this.CONSUME2(NumberToken);
-    });
-    return this.ACTION(() => (after && action ? { ...action, after: this.number(after), span: span(this.file, action.span.start, after.startOffset + after.image.length) } : action));
+    const action = this.OR(this.actionKinds);
+    const after = this.OPTION3(this.delay);
+    if (this.RECORDING_PHASE || !after || !action) return action;
+    return { ...action, after: this.number(after), span: span(this.file, action.span.start, after.startOffset + after.image.length) };
   });
+
+  private readonly delay = (): IToken => {
+    this.CONSUME(kw("after"));
+    return this.CONSUME2(NumberToken);
+  };
+
+  private readonly actionKinds: IOrAlt<Action>[] = [
+    { ALT: () => this.SUBRULE(this.createAction) },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("destroy"));
+        const via = this.OPTION(this.destroyVia);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Destroy", via: via && this.name(via), after: undefined, span: this.between(start, via ?? start) };
+      },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("announce"));
+        const target = this.SUBRULE(this.addressOrName);
+        const port = this.OPTION2(this.announcePort);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Announce", target, port: port && this.number(port), after: undefined, span: this.between(start, port ?? target) };
+      },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("withdraw"));
+        const target = this.SUBRULE2(this.addressOrName);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Withdraw", target, after: undefined, span: this.between(start, target) };
+      },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("set"));
+        const iface = this.CONSUME2(Identifier);
+        const value = this.OR2(this.setValues);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Set", iface: this.name(iface), value: value.image === "backup" ? "backup" : "active", after: undefined, span: this.between(start, value) };
+      },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(kw("log"));
+        const message = this.CONSUME(StringToken);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Log", message: this.string(message), after: undefined, span: this.between(start, message) };
+      },
+    },
+  ];
+
+  private readonly destroyVia = (): IToken => {
+    this.CONSUME(kw("via"));
+    return this.CONSUME(Identifier);
+  };
+
+  private readonly announcePort = (): IToken => {
+    this.CONSUME(kw("port"));
+    return this.CONSUME(NumberToken);
+  };
+
+  private readonly setValues: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }];
 
   // Options in any order; repeats are reported (E209) and the first one kept.
   private readonly createAction = this.RULE("createAction", (): CreateAction => {
     const start = this.CONSUME(kw("create"));
-    const via: IToken[] = [];
-    const from: IToken[] = [];
-    const to: IToken[] = [];
-    const ports: IToken[] = [];
-    const backups: IToken[] = [];
-    let last: IToken = start;
-    this.MANY(() =>
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(kw("via"));
-            via.push((last = this.CONSUME(Identifier)));
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(kw("from"));
-            from.push((last = this.CONSUME(Address)));
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(kw("to"));
-            to.push((last = this.OR2([{ ALT: () => this.CONSUME2(Address) }, { ALT: () => this.CONSUME(kw("remote")) }, { ALT: () => this.CONSUME2(Identifier) }])));
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(kw("port"));
-            ports.push((last = this.CONSUME(NumberToken)));
-          },
-        },
-        { ALT: () => backups.push((last = this.CONSUME(kw("backup")))) },
-      ]),
-    );
-    return this.ACTION(() => {
-      const spans = (tokens: IToken[]) => tokens.map((t) => this.tokenSpan(t));
-      this.repeated(spans(via), "via");
-      this.repeated(spans(from), "from");
-      this.repeated(spans(to), "to");
-      this.repeated(spans(ports), "port");
-      this.repeated(spans(backups), "backup");
-      const target = to[0];
-      return {
-        kind: "Create",
-        via: via[0] && this.name(via[0]),
-        from: from[0] && this.address(from[0]),
-        to: target && (target.tokenType.name === "Address4" || target.tokenType.name === "Address6" ? this.address(target) : this.name(target)),
-        port: ports[0] && this.number(ports[0]),
-        backup: backups.length > 0,
-        after: undefined,
-        span: this.between(start, last),
-      };
-    });
+    const options = this.createOptions;
+    options.via.length = options.from.length = options.to.length = options.port.length = options.backup.length = 0;
+    this.MANY(this.createOption);
+    if (this.RECORDING_PHASE) return RECORDING;
+    this.repeated(options.via, "via");
+    this.repeated(options.from, "from");
+    this.repeated(options.to, "to");
+    this.repeated(options.port, "port");
+    this.repeated(options.backup, "backup");
+    const [via] = options.via;
+    const [from] = options.from;
+    const [target] = options.to;
+    const [port] = options.port;
+    return {
+      kind: "Create",
+      via: via && this.name(via),
+      from: from && this.address(from),
+      to: target && (target.tokenType.name === "Address4" || target.tokenType.name === "Address6" ? this.address(target) : this.name(target)),
+      port: port && this.number(port),
+      backup: options.backup.length > 0,
+      after: undefined,
+      span: this.between(start, this.lastToken()),
+    };
   });
+
+  private readonly createOption = (): void => {
+    this.OR(this.createOptionKinds);
+  };
+
+  private readonly createOptionKinds: IOrAlt<void>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(kw("via"));
+        this.createOptions.via.push(this.CONSUME(Identifier));
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(kw("from"));
+        this.createOptions.from.push(this.CONSUME(Address));
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(kw("to"));
+        this.createOptions.to.push(this.OR2(this.createTargets));
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(kw("port"));
+        this.createOptions.port.push(this.CONSUME(NumberToken));
+      },
+    },
+    {
+      ALT: () => {
+        this.createOptions.backup.push(this.CONSUME(kw("backup")));
+      },
+    },
+  ];
+
+  private readonly createTargets: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME2(Address) }, { ALT: () => this.CONSUME(kw("remote")) }, { ALT: () => this.CONSUME2(Identifier) }];
 
   private readonly schedulerDecl = this.RULE("schedulerDecl", (): SchedulerDecl => {
     const start = this.CONSUME(kw("scheduler"));
@@ -551,7 +700,8 @@ export class PolicyParser extends EmbeddedActionsParser {
     const steps: Step[] = [];
     this.MANY(() => steps.push(this.SUBRULE(this.step)));
     const end = this.CONSUME(RBrace);
-    return this.ACTION(() => ({ kind: "Scheduler", name: this.name(id), selector, steps, span: this.between(start, end) }));
+    if (this.RECORDING_PHASE) return RECORDING;
+    return { kind: "Scheduler", name: this.name(id), selector, steps, span: this.between(start, end) };
   });
 
   private readonly step = this.RULE("step", (): Step => {
@@ -563,14 +713,16 @@ export class PolicyParser extends EmbeddedActionsParser {
             {
               ALT: () => {
                 const any = this.CONSUME(kw("any"));
-                return this.ACTION(() => ({ kind: "Step" as const, mode: "use_any" as const, where: undefined, order: undefined, span: this.between(start, any) }));
+                if (this.RECORDING_PHASE) return RECORDING;
+                return { kind: "Step" as const, mode: "use_any" as const, where: undefined, order: undefined, span: this.between(start, any) };
               },
             },
             {
               ALT: () => {
                 const where = this.OPTION(() => this.SUBRULE(this.whereClause));
                 const order = this.OPTION2(() => this.SUBRULE(this.ordering));
-                return this.ACTION(() => ({ kind: "Step" as const, mode: "use" as const, where, order, span: span(this.file, start.startOffset, (order ?? where ?? { span: this.tokenSpan(start) }).span.end) }));
+                if (this.RECORDING_PHASE) return RECORDING;
+                return { kind: "Step" as const, mode: "use" as const, where, order, span: span(this.file, start.startOffset, (order ?? where ?? { span: this.tokenSpan(start) }).span.end) };
               },
             },
           ]);
@@ -580,13 +732,14 @@ export class PolicyParser extends EmbeddedActionsParser {
         ALT: () => {
           const start = this.OR3([{ ALT: () => this.CONSUME(kw("redundant")) }, { ALT: () => this.CONSUME(kw("round_robin")) }]);
           const where = this.OPTION3(() => this.SUBRULE2(this.whereClause));
-          return this.ACTION(() => ({
+          if (this.RECORDING_PHASE) return RECORDING;
+          return {
             kind: "Step" as const,
             mode: start.image === "redundant" ? ("redundant" as const) : ("round_robin" as const),
             where,
             order: undefined,
             span: span(this.file, start.startOffset, (where ?? { span: this.tokenSpan(start) }).span.end),
-          }));
+          };
         },
       },
     ]);
@@ -601,18 +754,18 @@ export class PolicyParser extends EmbeddedActionsParser {
     this.CONSUME(kw("by"));
     const direction = this.OR([{ ALT: () => this.CONSUME(kw("lowest")) }, { ALT: () => this.CONSUME(kw("highest")) }]);
     const metric = this.CONSUME(Identifier);
-    return this.ACTION(() => ({
-      kind: "Ordering",
-      direction: direction.image === "highest" ? "highest" : "lowest",
-      metric: this.name(metric),
-      span: this.between(direction, metric),
-    }));
+    if (this.RECORDING_PHASE) return RECORDING;
+    return { kind: "Ordering", direction: direction.image === "highest" ? "highest" : "lowest", metric: this.name(metric), span: this.between(direction, metric) };
   });
+}
+
+function sideOf(token: IToken): "local" | "remote" {
+  return token.image === "local" ? "local" : "remote";
 }
 
 function joined(kind: "And" | "Or", all: (Condition | undefined)[]): Condition {
   // Operands are missing only after recovery, in a statement that is then dropped.
-  const operands = all.filter((c): c is Condition => c !== undefined);
+  const operands = all.includes(undefined) ? all.filter((c): c is Condition => c !== undefined) : (all as Condition[]);
   if (operands.length <= 1) return operands[0] as Condition;
   const first = operands[0] as Condition;
   const last = operands[operands.length - 1] as Condition;
