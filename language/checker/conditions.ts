@@ -3,7 +3,7 @@
 import { error } from "../diagnostics.js";
 import { didYouMean, orElse } from "../suggest.js";
 import type { Condition, Predicate } from "../syntax-tree.js";
-import { walk } from "../visitor.js";
+import { forEachPredicate } from "../visitor.js";
 import { ERRNO_NAMES, EVENTS, FAMILIES, METRIC_BY_NAME, METRICS, SIDES, type ConditionKey } from "../vocabulary.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
@@ -36,17 +36,7 @@ const KEY_WORDS: Record<ConditionKey, string> = {
 };
 
 export function checkCondition(context: CheckContext, condition: Condition, place: ConditionPlace): void {
-  const visitPredicate = (predicate: Predicate) => checkPredicate(context, predicate, place);
-  walk(condition, {
-    Iface: visitPredicate,
-    AddressIn: visitPredicate,
-    Port: visitPredicate,
-    Family: visitPredicate,
-    Side: visitPredicate,
-    Flag: visitPredicate,
-    Error: visitPredicate,
-    Compare: visitPredicate,
-  });
+  forEachPredicate(condition, (predicate) => checkPredicate(context, predicate, place));
 }
 
 function checkPredicate(context: CheckContext, predicate: Predicate, place: ConditionPlace): void {

@@ -14,10 +14,13 @@ export function lintRules(context: CheckContext): void {
   lintUnused(context);
 }
 
+const CREATE_CAUSES: readonly string[] = ["subflow_established", "subflow_closed"];
+const SET_CAUSES: readonly string[] = ["subflow_priority"];
+
 /** Which events an action makes the kernel send back. */
-function eventsCausedBy(action: Action): string[] {
-  if (action.kind === "Create") return ["subflow_established", "subflow_closed"];
-  if (action.kind === "Set") return ["subflow_priority"];
+function eventsCausedBy(action: Action): readonly string[] {
+  if (action.kind === "Create") return CREATE_CAUSES;
+  if (action.kind === "Set") return SET_CAUSES;
   return [];
 }
 
@@ -86,16 +89,18 @@ function evaluate(condition: Condition, facts: Facts): boolean | undefined {
  * Rules are tried in order and the first match fires, so a later rule can be dead:
  * an earlier rule covers it when it fires on every trigger this one does (no
  * interface named, or the same one) under the same or no condition. Earlier rules
- * are indexed by (event, interface, condition), so this stays linear.
+ * are indexed by event, interface ("*" for none) and condition, so this stays linear.
  */
 function lintShadowing(context: CheckContext, rules: Rule[]): void {
-  const first = new Map<string, Rule>();
+  const first = new Map<string, Map<string, Map<string, Rule>>>();
   const NONE = conditionKey(undefined);
   for (const rule of rules) {
     const key = conditionKey(rule.condition);
-    const ifaces = rule.iface === undefined ? ["*"] : ["*", rule.iface.text];
-    const candidates = ifaces.flatMap((iface) => [`${rule.event.text}\0${iface}\0${key}`, `${rule.event.text}\0${iface}\0${NONE}`]);
-    const shadow = candidates.map((c) => first.get(c)).reduce<Rule | undefined>((a, b) => (a === undefined || (b !== undefined && b.span.start < a.span.start && b.span.file === a.span.file) ? (b ?? a) : a), undefined);
+    let byInterface = first.get(rule.event.text);
+    if (!byInterface) first.set(rule.event.text, (byInterface = new Map()));
+    const any = byInterface.get("*");
+    const named = rule.iface === undefined ? undefined : byInterface.get(rule.iface.text);
+    const shadow = earliest(earliest(earliest(any?.get(key), any?.get(NONE)), named?.get(key)), named?.get(NONE));
     if (shadow) {
       context.report(
         warning("W601", rule.span, `this rule never fires: an earlier '${rule.event.text}' rule matches first whenever it would`, {
@@ -104,9 +109,17 @@ function lintShadowing(context: CheckContext, rules: Rule[]): void {
         }),
       );
     }
-    const own = `${rule.event.text}\0${rule.iface?.text ?? "*"}\0${key}`;
-    if (!first.has(own)) first.set(own, rule);
+    const own = rule.iface?.text ?? "*";
+    let byCondition = byInterface.get(own);
+    if (!byCondition) byInterface.set(own, (byCondition = new Map()));
+    if (!byCondition.has(key)) byCondition.set(key, rule);
   }
+}
+
+/** The earlier of two candidate rules: the first in its file (rules of other files do not compete). */
+function earliest(a: Rule | undefined, b: Rule | undefined): Rule | undefined {
+  if (a === undefined) return b;
+  return b !== undefined && b.span.start < a.span.start && b.span.file === a.span.file ? b : a;
 }
 
 /** The condition as written, white space and comments aside: equal keys, identical conditions. */

@@ -3,8 +3,8 @@
 import { error, type Diagnostic } from "../diagnostics.js";
 import { didYouMean, orElse } from "../suggest.js";
 import type { Action, AddressLiteral, Name, Rule } from "../syntax-tree.js";
-import { EVENT_BY_NAME, EVENTS, type ConditionKey, type EventInfo } from "../vocabulary.js";
-import { checkCondition } from "./conditions.js";
+import { EVENT_BY_NAME, EVENTS, type EventInfo } from "../vocabulary.js";
+import { checkCondition, type ConditionPlace } from "./conditions.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
 import { baseValue, checkAddress, checkPort, checkQuantity, type ParsedAddress } from "./values.js";
@@ -41,8 +41,8 @@ function checkRule(context: CheckContext, rule: Rule): void {
   }
   if (rule.condition) {
     // An unknown event still gets its condition's names and values checked.
-    const allowed = event ? event.conditions : ANY_EVENT_CONDITIONS;
-    checkCondition(context, rule.condition, { allowed: allowedSet(rule.event.text, allowed), where: `on '${rule.event.text}'`, code: "E201" });
+    const place = event ? conditionPlace(event) : { allowed: new Set(ANY_EVENT_CONDITIONS), where: `on '${rule.event.text}'`, code: "E201" as const };
+    checkCondition(context, rule.condition, place);
   }
   for (const action of rule.actions) checkAction(context, action, event);
 }
@@ -130,14 +130,14 @@ function eventHasSubflow(event: EventInfo): boolean {
   return event.subject === "subflow" || event.subject === "connection";
 }
 
-const allowedSets = new Map<string, ReadonlySet<ConditionKey>>();
+const conditionPlaces = new Map<EventInfo, ConditionPlace>();
 
-/** One set per event name, not one per rule. */
-function allowedSet(event: string, allowed: readonly ConditionKey[]): ReadonlySet<ConditionKey> {
-  let set = allowedSets.get(event);
-  if (!set) {
-    set = new Set(allowed);
-    allowedSets.set(event, set);
+/** What a rule's condition may test: one per event, not one per rule. */
+function conditionPlace(event: EventInfo): ConditionPlace {
+  let place = conditionPlaces.get(event);
+  if (!place) {
+    place = { allowed: new Set(event.conditions), where: `on '${event.name}'`, code: "E201" };
+    conditionPlaces.set(event, place);
   }
-  return set;
+  return place;
 }
