@@ -2,7 +2,7 @@
 // (language/tokens.ts) and the vocabulary: the Monarch tokenizer tries the same
 // regular expressions in the same order as chevrotain does, so the editor can never
 // colour a word differently from how the checker reads it. Keywords come in through
-// the identifier rule (chevrotain's `longer_alt`), classified by the vocabulary.
+// the identifier rule, classified by the vocabulary, as in the lexer.
 import type { TokenType } from "chevrotain";
 import { allTokens, keywordTokens } from "../language/tokens.js";
 import { ENDPOINT_FLAGS, ERRNO_NAMES, EVENTS, FAMILIES, KEYWORDS, LIMIT_NAMES, METRICS, SIDES, SUBFLOW_FLAG_CONDITIONS } from "../language/vocabulary.js";

@@ -1,10 +1,12 @@
 // Source text to tokens. Lexical mistakes become diagnostics (E001, E002) and the
-// tokens around them survive, so the parser can still report what follows.
+// tokens around them survive, so the parser can still report what follows. Words are
+// lexed as identifiers and keywords picked out by the word table, as Monarch does in
+// the playground.
 import { Lexer, type IToken } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { span, type SourceFile } from "./source.js";
 import type { Comment } from "./syntax-tree.js";
-import { allTokens, UnterminatedString } from "./tokens.js";
+import { allTokens, Identifier, keywordTokens, UnterminatedString } from "./tokens.js";
 
 export interface LexResult {
   readonly tokens: IToken[];
@@ -16,7 +18,7 @@ let lexer: Lexer | undefined;
 
 function policyLexer(): Lexer {
   // Built on first use: module load stays cheap for commands that never lex.
-  lexer ??= new Lexer(allTokens, { ensureOptimizations: true, positionTracking: "onlyStart" });
+  lexer ??= new Lexer(allTokens, { ensureOptimizations: true, positionTracking: "onlyOffset" });
   return lexer;
 }
 
@@ -32,7 +34,13 @@ export function tokenize(file: SourceFile): LexResult {
     );
   }
   for (const token of result.tokens) {
-    if (token.tokenType === UnterminatedString) {
+    if (token.tokenType === Identifier) {
+      const keyword = keywordTokens.get(token.image);
+      if (keyword !== undefined) {
+        token.tokenType = keyword;
+        token.tokenTypeIdx = keyword.tokenTypeIdx as number;
+      }
+    } else if (token.tokenType === UnterminatedString) {
       diagnostics.push(
         error("E002", span(file, token.startOffset, token.startOffset + token.image.length), "unterminated string", {
           hints: ['close the string with " on the same line'],

@@ -42,13 +42,14 @@ export const NumberToken = createToken({
 });
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_-]*/, label: "a name" });
 
+// Keywords have no pattern of their own: the lexer reads every word as an Identifier
+// and the word table turns keywords into their token type (lexer.ts). One pattern
+// test per word, instead of one per keyword sharing its first letter, each followed
+// by an Identifier test for the longer match (chevrotain's `longer_alt`).
 function keyword(word: string): TokenType {
-  return createToken({ name: `kw_${word}`, pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
+  return createToken({ name: `kw_${word}`, pattern: Lexer.NA, label: `'${word}'` });
 }
-// Longest first, so that `in` is not tried before `interface`.
-export const keywordTokens: ReadonlyMap<string, TokenType> = new Map(
-  [...KEYWORDS].sort((a, b) => b.length - a.length).map((word) => [word, keyword(word)]),
-);
+export const keywordTokens: ReadonlyMap<string, TokenType> = new Map(KEYWORDS.map((word) => [word, keyword(word)]));
 export function kw(word: string): TokenType {
   const token = keywordTokens.get(word);
   if (!token) throw new Error(`not a keyword: ${word}`);
