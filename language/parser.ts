@@ -43,6 +43,50 @@ import {
 } from "./tokens.js";
 import type { Comparison } from "./vocabulary.js";
 
+/** The keyword token types the grammar names, looked up once rather than per token read. */
+const K = {
+  active: kw("active"),
+  after: kw("after"),
+  and: kw("and"),
+  announce: kw("announce"),
+  any: kw("any"),
+  backup: kw("backup"),
+  by: kw("by"),
+  create: kw("create"),
+  destroy: kw("destroy"),
+  endpoint: kw("endpoint"),
+  error: kw("error"),
+  family: kw("family"),
+  for: kw("for"),
+  from: kw("from"),
+  highest: kw("highest"),
+  if: kw("if"),
+  iface: kw("iface"),
+  in: kw("in"),
+  interface: kw("interface"),
+  limits: kw("limits"),
+  local: kw("local"),
+  log: kw("log"),
+  lowest: kw("lowest"),
+  not: kw("not"),
+  on: kw("on"),
+  or: kw("or"),
+  port: kw("port"),
+  redundant: kw("redundant"),
+  remote: kw("remote"),
+  round_robin: kw("round_robin"),
+  scheduler: kw("scheduler"),
+  set: kw("set"),
+  side: kw("side"),
+  subflows: kw("subflows"),
+  then: kw("then"),
+  to: kw("to"),
+  use: kw("use"),
+  via: kw("via"),
+  where: kw("where"),
+  withdraw: kw("withdraw"),
+} as const;
+
 function label(token: TokenType): string {
   return token === EOF ? "end of file" : (token.LABEL ?? token.name);
 }
@@ -133,7 +177,12 @@ export class PolicyParser extends EmbeddedActionsParser {
     this.pending = undefined;
     this.policy();
     this.settle();
-    return this.statements;
+    // The one parser outlives the parse: it must not keep the file's tokens alive.
+    this.input = [];
+    const statements = this.statements;
+    this.statements = [];
+    this.actions = [];
+    return statements;
   }
 
   /** Where the statement being read started, in `errors` and `diagnostics`. */
@@ -231,7 +280,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   ];
 
   private readonly interfaceDecl = this.RULE("interfaceDecl", (): InterfaceDecl => {
-    const start = this.CONSUME(kw("interface"));
+    const start = this.CONSUME(K.interface);
     const id = this.CONSUME(Identifier);
     this.CONSUME(Equals);
     const patterns: IToken[] = [];
@@ -242,7 +291,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly limitsDecl = this.RULE("limitsDecl", (): LimitsDecl => {
-    const start = this.CONSUME(kw("limits"));
+    const start = this.CONSUME(K.limits);
     const entries: LimitEntry[] = [];
     this.AT_LEAST_ONE(() => entries.push(this.SUBRULE(this.limitEntry)));
     if (this.RECORDING_PHASE) return RECORDING;
@@ -250,24 +299,24 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly limitEntry = this.RULE("limitEntry", (): LimitEntry => {
-    const nameToken = this.OR([{ ALT: () => this.CONSUME(Identifier) }, { ALT: () => this.CONSUME(kw("subflows")) }]);
+    const nameToken = this.OR([{ ALT: () => this.CONSUME(Identifier) }, { ALT: () => this.CONSUME(K.subflows) }]);
     const value = this.CONSUME(NumberToken);
     if (this.RECORDING_PHASE) return RECORDING;
     return { kind: "Limit", name: this.name(nameToken), value: this.number(value), span: this.between(nameToken, value) };
   });
 
   private readonly endpointDecl = this.RULE("endpointDecl", (): EndpointDecl => {
-    const start = this.CONSUME(kw("endpoint"));
+    const start = this.CONSUME(K.endpoint);
     const target = this.SUBRULE(this.addressOrName);
     const flags: IToken[] = [];
     const ports: IToken[] = [];
     this.MANY(() =>
       this.OR([
         { ALT: () => flags.push(this.CONSUME2(Identifier)) },
-        { ALT: () => flags.push(this.CONSUME(kw("backup"))) },
+        { ALT: () => flags.push(this.CONSUME(K.backup)) },
         {
           ALT: () => {
-            this.CONSUME(kw("port"));
+            this.CONSUME(K.port);
             ports.push(this.CONSUME(NumberToken));
           },
         },
@@ -290,11 +339,11 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly identifier = (): IToken => this.CONSUME(Identifier);
 
   private readonly rule = this.RULE("rule", (): Rule => {
-    const start = this.CONSUME(kw("on"));
+    const start = this.CONSUME(K.on);
     const event = this.CONSUME(Identifier);
     const iface = this.OPTION(this.eventInterface);
     const condition = this.OPTION2(this.ruleCondition);
-    this.CONSUME(kw("then"));
+    this.CONSUME(K.then);
     const actions: Action[] = (this.actions = []);
     this.AT_LEAST_ONE_SEP(this.actionList);
     if (this.RECORDING_PHASE) return RECORDING;
@@ -311,7 +360,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly eventInterface = (): IToken => this.CONSUME2(Identifier);
 
   private readonly ruleCondition = (): Condition => {
-    this.CONSUME(kw("if"));
+    this.CONSUME(K.if);
     return this.SUBRULE(this.orExpr);
   };
 
@@ -332,7 +381,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly orOperand = (): void => {
-    this.CONSUME(kw("or"));
+    this.CONSUME(K.or);
     this.operands.push(this.SUBRULE2(this.andExpr));
   };
 
@@ -344,7 +393,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly andOperand = (): void => {
-    this.CONSUME(kw("and"));
+    this.CONSUME(K.and);
     this.operands.push(this.SUBRULE2(this.notExpr));
   };
 
@@ -370,7 +419,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly notWord = (): void => {
-    this.nots.push(this.CONSUME(kw("not")));
+    this.nots.push(this.CONSUME(K.not));
   };
 
   private readonly operandKinds: IOrAlt<Condition>[] = [
@@ -390,7 +439,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly predicateKinds: IOrAlt<Predicate>[] = [
     {
       ALT: () => {
-        const start = this.CONSUME(kw("iface"));
+        const start = this.CONSUME(K.iface);
         this.listed.length = 0;
         const list = this.OR2(this.interfaceForms);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -400,7 +449,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.endpointPredicate) },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("family"));
+        const start = this.CONSUME(K.family);
         const value = this.CONSUME3(Identifier);
         if (this.RECORDING_PHASE) return RECORDING;
         return { kind: "Family", value: this.name(value), span: this.between(start, value) };
@@ -408,7 +457,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("side"));
+        const start = this.CONSUME(K.side);
         const value = this.CONSUME4(Identifier);
         if (this.RECORDING_PHASE) return RECORDING;
         return { kind: "Side", value: this.name(value), span: this.between(start, value) };
@@ -423,7 +472,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("error"));
+        const start = this.CONSUME(K.error);
         const value = this.OR3(this.errorValues);
         if (this.RECORDING_PHASE) return RECORDING;
         return { kind: "Error", value: value.tokenType === NumberToken ? this.number(value) : this.name(value), span: this.between(start, value) };
@@ -431,7 +480,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const subject = this.CONSUME(kw("subflows"));
+        const subject = this.CONSUME(K.subflows);
         const op = this.CONSUME(Comparator);
         const value = this.CONSUME2(NumberToken);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -455,7 +504,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly interfaceForms: IOrAlt<boolean>[] = [
     {
       ALT: () => {
-        this.CONSUME(kw("in"));
+        this.CONSUME(K.in);
         this.CONSUME(LParen);
         this.AT_LEAST_ONE_SEP(this.listedNames);
         this.CONSUME(RParen);
@@ -477,7 +526,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
   };
 
-  private readonly flagWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }];
+  private readonly flagWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(K.backup) }, { ALT: () => this.CONSUME(K.active) }];
 
   private readonly errorValues: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME5(Identifier) }, { ALT: () => this.CONSUME(NumberToken) }];
 
@@ -492,13 +541,13 @@ export class PolicyParser extends EmbeddedActionsParser {
     return this.OR2(this.endpointForms);
   });
 
-  private readonly sideWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(kw("local")) }, { ALT: () => this.CONSUME(kw("remote")) }];
+  private readonly sideWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(K.local) }, { ALT: () => this.CONSUME(K.remote) }];
 
   private readonly endpointForms: IOrAlt<Predicate>[] = [
     {
       ALT: () => {
         const sideToken = this.sideToken;
-        this.CONSUME(kw("in"));
+        this.CONSUME(K.in);
         this.listed.length = 0;
         const list = this.OR3(this.prefixForms);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -510,7 +559,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     {
       ALT: () => {
         const sideToken = this.sideToken;
-        this.CONSUME(kw("port"));
+        this.CONSUME(K.port);
         const op = this.OPTION(this.comparator);
         const value = this.CONSUME(NumberToken);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -561,7 +610,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly delay = (): IToken => {
-    this.CONSUME(kw("after"));
+    this.CONSUME(K.after);
     return this.CONSUME2(NumberToken);
   };
 
@@ -569,7 +618,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.createAction) },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("destroy"));
+        const start = this.CONSUME(K.destroy);
         const via = this.OPTION(this.destroyVia);
         if (this.RECORDING_PHASE) return RECORDING;
         return { kind: "Destroy", via: via && this.name(via), after: undefined, span: this.between(start, via ?? start) };
@@ -577,7 +626,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("announce"));
+        const start = this.CONSUME(K.announce);
         const target = this.SUBRULE(this.addressOrName);
         const port = this.OPTION2(this.announcePort);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -586,7 +635,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("withdraw"));
+        const start = this.CONSUME(K.withdraw);
         const target = this.SUBRULE2(this.addressOrName);
         if (this.RECORDING_PHASE) return RECORDING;
         return { kind: "Withdraw", target, after: undefined, span: this.between(start, target) };
@@ -594,7 +643,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("set"));
+        const start = this.CONSUME(K.set);
         const iface = this.CONSUME2(Identifier);
         const value = this.OR2(this.setValues);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -603,7 +652,7 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
     {
       ALT: () => {
-        const start = this.CONSUME(kw("log"));
+        const start = this.CONSUME(K.log);
         const message = this.CONSUME(StringToken);
         if (this.RECORDING_PHASE) return RECORDING;
         return { kind: "Log", message: this.string(message), after: undefined, span: this.between(start, message) };
@@ -612,20 +661,20 @@ export class PolicyParser extends EmbeddedActionsParser {
   ];
 
   private readonly destroyVia = (): IToken => {
-    this.CONSUME(kw("via"));
+    this.CONSUME(K.via);
     return this.CONSUME(Identifier);
   };
 
   private readonly announcePort = (): IToken => {
-    this.CONSUME(kw("port"));
+    this.CONSUME(K.port);
     return this.CONSUME(NumberToken);
   };
 
-  private readonly setValues: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(kw("backup")) }, { ALT: () => this.CONSUME(kw("active")) }];
+  private readonly setValues: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(K.backup) }, { ALT: () => this.CONSUME(K.active) }];
 
   // Options in any order; repeats are reported (E209) and the first one kept.
   private readonly createAction = this.RULE("createAction", (): CreateAction => {
-    const start = this.CONSUME(kw("create"));
+    const start = this.CONSUME(K.create);
     const options = this.createOptions;
     options.via.length = options.from.length = options.to.length = options.port.length = options.backup.length = 0;
     this.MANY(this.createOption);
@@ -658,42 +707,42 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly createOptionKinds: IOrAlt<void>[] = [
     {
       ALT: () => {
-        this.CONSUME(kw("via"));
+        this.CONSUME(K.via);
         this.createOptions.via.push(this.CONSUME(Identifier));
       },
     },
     {
       ALT: () => {
-        this.CONSUME(kw("from"));
+        this.CONSUME(K.from);
         this.createOptions.from.push(this.CONSUME(Address));
       },
     },
     {
       ALT: () => {
-        this.CONSUME(kw("to"));
+        this.CONSUME(K.to);
         this.createOptions.to.push(this.OR2(this.createTargets));
       },
     },
     {
       ALT: () => {
-        this.CONSUME(kw("port"));
+        this.CONSUME(K.port);
         this.createOptions.port.push(this.CONSUME(NumberToken));
       },
     },
     {
       ALT: () => {
-        this.createOptions.backup.push(this.CONSUME(kw("backup")));
+        this.createOptions.backup.push(this.CONSUME(K.backup));
       },
     },
   ];
 
-  private readonly createTargets: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME2(Address) }, { ALT: () => this.CONSUME(kw("remote")) }, { ALT: () => this.CONSUME2(Identifier) }];
+  private readonly createTargets: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME2(Address) }, { ALT: () => this.CONSUME(K.remote) }, { ALT: () => this.CONSUME2(Identifier) }];
 
   private readonly schedulerDecl = this.RULE("schedulerDecl", (): SchedulerDecl => {
-    const start = this.CONSUME(kw("scheduler"));
+    const start = this.CONSUME(K.scheduler);
     const id = this.CONSUME(Identifier);
     const selector = this.OPTION(() => {
-      this.CONSUME(kw("for"));
+      this.CONSUME(K.for);
       return this.SUBRULE(this.orExpr);
     });
     this.CONSUME(LBrace);
@@ -708,11 +757,11 @@ export class PolicyParser extends EmbeddedActionsParser {
     return this.OR([
       {
         ALT: () => {
-          const start = this.CONSUME(kw("use"));
+          const start = this.CONSUME(K.use);
           return this.OR2([
             {
               ALT: () => {
-                const any = this.CONSUME(kw("any"));
+                const any = this.CONSUME(K.any);
                 if (this.RECORDING_PHASE) return RECORDING;
                 return { kind: "Step" as const, mode: "use_any" as const, where: undefined, order: undefined, span: this.between(start, any) };
               },
@@ -730,7 +779,7 @@ export class PolicyParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
-          const start = this.OR3([{ ALT: () => this.CONSUME(kw("redundant")) }, { ALT: () => this.CONSUME(kw("round_robin")) }]);
+          const start = this.OR3([{ ALT: () => this.CONSUME(K.redundant) }, { ALT: () => this.CONSUME(K.round_robin) }]);
           const where = this.OPTION3(() => this.SUBRULE2(this.whereClause));
           if (this.RECORDING_PHASE) return RECORDING;
           return {
@@ -746,13 +795,13 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly whereClause = this.RULE("whereClause", (): Condition => {
-    this.CONSUME(kw("where"));
+    this.CONSUME(K.where);
     return this.SUBRULE(this.orExpr);
   });
 
   private readonly ordering = this.RULE("ordering", (): Ordering => {
-    this.CONSUME(kw("by"));
-    const direction = this.OR([{ ALT: () => this.CONSUME(kw("lowest")) }, { ALT: () => this.CONSUME(kw("highest")) }]);
+    this.CONSUME(K.by);
+    const direction = this.OR([{ ALT: () => this.CONSUME(K.lowest) }, { ALT: () => this.CONSUME(K.highest) }]);
     const metric = this.CONSUME(Identifier);
     if (this.RECORDING_PHASE) return RECORDING;
     return { kind: "Ordering", direction: direction.image === "highest" ? "highest" : "lowest", metric: this.name(metric), span: this.between(direction, metric) };
