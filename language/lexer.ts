@@ -33,7 +33,11 @@ export function tokenize(file: SourceFile): LexResult {
       }),
     );
   }
-  for (const token of result.tokens) {
+  const tokens = result.tokens;
+  // An indexed loop: it runs once per file over every token, often before the JIT
+  // has optimised it, and `for...of` would then allocate a result object per token.
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i] as IToken;
     if (token.tokenType === Identifier) {
       const keyword = keywordTokens.get(token.image);
       if (keyword !== undefined) {

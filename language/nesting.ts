@@ -61,7 +61,10 @@ function withinLimit(tokens: IToken[]): boolean {
   const not = kw("not");
   let depth = 0;
   let notRun = 0;
-  for (const token of tokens) {
+  // Indexed: this runs once per file over every token, and `for...of` would allocate
+  // a result object per token until the JIT optimises the loop.
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i] as IToken;
     if (token.tokenType === not) {
       if (++notRun > MAX_NESTING) return false;
       continue;

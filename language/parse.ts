@@ -17,11 +17,10 @@ export interface ParseResult {
 export function parseFile(file: SourceFile): ParseResult {
   const lexed = tokenize(file);
   const nested = limitNesting(file, lexed.tokens);
-  const parser = policyParser();
-  const statements = parser.parse(file, nested.tokens);
-  const syntaxErrors = parser.errors.map((e) => syntaxDiagnostic(file, e));
-  const diagnostics = [...lexed.diagnostics, ...nested.diagnostics, ...syntaxErrors, ...parser.diagnostics];
-  return { tree: { kind: "File", file, statements, comments: lexed.comments }, diagnostics };
+  const parsed = policyParser().parse(file, nested.tokens);
+  const syntaxErrors = parsed.errors.map((e) => syntaxDiagnostic(file, e));
+  const diagnostics = [...lexed.diagnostics, ...nested.diagnostics, ...syntaxErrors, ...parsed.diagnostics];
+  return { tree: { kind: "File", file, statements: parsed.statements, comments: lexed.comments }, diagnostics };
 }
 
 function syntaxDiagnostic(file: SourceFile, problem: IRecognitionException): Diagnostic {

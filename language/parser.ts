@@ -3,7 +3,7 @@
 // large policy). Error recovery re-synchronises at the next statement, so one run
 // reports every independent error; a statement the parser had to repair is left out
 // of the tree: its syntax error is reported, and checking a guess would add noise.
-import { EmbeddedActionsParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { span, type SourceFile, type Span } from "./source.js";
 import type {
@@ -147,7 +147,7 @@ const RECORDING = undefined as never;
 export class PolicyParser extends EmbeddedActionsParser {
   private file!: SourceFile;
   /** Found while building the tree (E209, E211): reported beside the syntax errors. */
-  diagnostics: Diagnostic[] = [];
+  private diagnostics: Diagnostic[] = [];
   /** The statements read so far: kept here, so a failure at the very end loses none. */
   private statements: Statement[] = [];
   /** Operands of the `and`/`or` chains being read; each rule owns the part above its base. */
@@ -168,25 +168,29 @@ export class PolicyParser extends EmbeddedActionsParser {
     this.performSelfAnalysis();
   }
 
-  /** Parse one file's tokens; syntax errors are in `errors`, the rest in `diagnostics`. */
-  parse(file: SourceFile, tokens: IToken[]): Statement[] {
+  /** Parse one file's tokens: the statements, the syntax errors and the findings made on the way. */
+  parse(file: SourceFile, tokens: IToken[]): { statements: Statement[]; errors: IRecognitionException[]; diagnostics: Diagnostic[] } {
     this.file = file;
     this.diagnostics = [];
     this.statements = [];
     this.input = tokens;
-    this.pending = undefined;
+    this.statementKept = true;
     this.policy();
     this.settle();
-    // The one parser outlives the parse: it must not keep the file's tokens alive.
+    const result = { statements: this.statements, errors: this.errors, diagnostics: this.diagnostics };
+    // The one parser outlives the parse: it must not keep the file's tokens alive
+    // (setting `input` also clears `errors`, read above).
     this.input = [];
-    const statements = this.statements;
     this.statements = [];
+    this.diagnostics = [];
     this.actions = [];
-    return statements;
+    return result;
   }
 
-  /** Where the statement being read started, in `errors` and `diagnostics`. */
-  private pending: { errors: number; diagnostics: number; kept: boolean } | undefined;
+  /** Where the statement being read started, in `errors` and `diagnostics`, and whether it made the tree. */
+  private statementErrors = 0;
+  private statementDiagnostics = 0;
+  private statementKept = true;
 
   /**
    * A statement that needed repair is dropped with the findings its actions made:
@@ -194,8 +198,11 @@ export class PolicyParser extends EmbeddedActionsParser {
    * (recovery may leave a statement without running its last action) and at the end.
    */
   private settle(): void {
-    if (this.pending && !this.pending.kept && this.errors.length > this.pending.errors) this.diagnostics.length = this.pending.diagnostics;
-    this.pending = { errors: this.errors.length, diagnostics: this.diagnostics.length, kept: false };
+    const errors = this.errors.length;
+    if (!this.statementKept && errors > this.statementErrors) this.diagnostics.length = this.statementDiagnostics;
+    this.statementErrors = errors;
+    this.statementDiagnostics = this.diagnostics.length;
+    this.statementKept = false;
     this.operands.length = 0;
     this.nots.length = 0;
   }
@@ -262,12 +269,16 @@ export class PolicyParser extends EmbeddedActionsParser {
   });
 
   private readonly statement = (): void => {
-    if (!this.RECORDING_PHASE) this.settle();
-    const errorsBefore = this.errors.length;
+    if (this.RECORDING_PHASE) {
+      this.OR(this.statementKinds);
+      return;
+    }
+    this.settle();
     const statement = this.OR(this.statementKinds);
-    if (!this.RECORDING_PHASE && statement && this.errors.length === errorsBefore && this.pending) {
+    // (`errors` is a copy made per read: read once per statement.)
+    if (statement && this.errors.length === this.statementErrors) {
       this.statements.push(statement);
-      this.pending.kept = true;
+      this.statementKept = true;
     }
   };
 

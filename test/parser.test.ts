@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { tokenize } from "../language/lexer.js";
 import { parseFile } from "../language/parse.js";
+import { policyParser } from "../language/parser.js";
 import { sourceFile } from "../language/source.js";
 import type { Condition, Rule, SchedulerDecl } from "../language/syntax-tree.js";
 import { diagnose } from "./helpers.js";
@@ -118,6 +119,20 @@ describe("parser", () => {
   it("drops repaired statements instead of guessing", () => {
     const { tree } = parse('on established then create via\non iface_up then log "y"');
     expect(tree.statements.map((s) => s.kind)).toEqual(["Rule"]);
+  });
+
+  it("keeps no tokens of the last file, and still reports its syntax errors (regression: releasing them lost the errors)", () => {
+    const { diagnostics } = parse('on established if then log "a"\n' + 'on closed then log "b"\n'.repeat(1000));
+    expect(diagnostics.map((d) => d.code)).toEqual(["E003"]);
+    expect(policyParser().input).toHaveLength(0);
+  });
+
+  it("gives the same tree when the one parser is reused, state of an earlier failed parse aside", () => {
+    parse("on established if (iface a and (not not remote port 1 or");
+    parse("on established then create via a via b port 1 to remote from 10.0.0.1 backup backup");
+    const again = ruleOf("on established if iface a and (not remote port 1 or local in (10.0.0.0/8, ::1/128)) then create via a backup");
+    expect(shape(again.condition)).toBe("And(iface:a,Or(Not(remote_port==1),local:10.0.0.0/8|::1/128))");
+    expect(again.actions[0]).toMatchObject({ kind: "Create", via: { text: "a" }, backup: true, port: undefined, to: undefined });
   });
 });
 
