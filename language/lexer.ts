@@ -2,7 +2,7 @@
 // tokens around them survive, so the parser can still report what follows. Words are
 // lexed as identifiers and keywords picked out by the word table, as Monarch does in
 // the playground.
-import { Lexer, type IToken } from "chevrotain";
+import { Lexer, type IToken, type TokenType } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { span, type SourceFile } from "./source.js";
 import type { Comment } from "./syntax-tree.js";
@@ -15,6 +15,10 @@ export interface LexResult {
 }
 
 let lexer: Lexer | undefined;
+
+const KEYWORD_BY_WORD: ReadonlyMap<string, { readonly type: TokenType; readonly word: string }> = new Map(
+  [...keywordTokens].map(([word, type]) => [word, { type, word }]),
+);
 
 function policyLexer(): Lexer {
   // Built on first use: module load stays cheap for commands that never lex.
@@ -34,16 +38,24 @@ export function tokenize(file: SourceFile): LexResult {
     );
   }
   const tokens = result.tokens;
+  // Each word's text is kept once: a large policy repeats a few dozen words, and one
+  // string each, not one per occurrence, is far less for the collector to carry.
+  const words = new Map<string, string>();
   // An indexed loop: it runs once per file over every token, often before the JIT
   // has optimised it, and `for...of` would then allocate a result object per token.
   for (let i = 0; i < tokens.length; i += 1) {
     const token = tokens[i] as IToken;
     if (token.tokenType === Identifier) {
-      const keyword = keywordTokens.get(token.image);
+      const keyword = KEYWORD_BY_WORD.get(token.image);
       if (keyword !== undefined) {
-        token.tokenType = keyword;
-        token.tokenTypeIdx = keyword.tokenTypeIdx as number;
+        token.tokenType = keyword.type;
+        token.tokenTypeIdx = keyword.type.tokenTypeIdx as number;
+        token.image = keyword.word;
+        continue;
       }
+      const seen = words.get(token.image);
+      if (seen === undefined) words.set(token.image, token.image);
+      else token.image = seen;
     } else if (token.tokenType === UnterminatedString) {
       diagnostics.push(
         error("E002", span(file, token.startOffset, token.startOffset + token.image.length), "unterminated string", {
