@@ -3,9 +3,10 @@
 // large policy). Error recovery re-synchronises at the next statement, so one run
 // reports every independent error; a statement the parser had to repair is left out
 // of the tree: its syntax error is reported, and checking a guess would add noise.
-import { EmbeddedActionsParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, type IOrAlt, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { span, type SourceFile, type Span } from "./source.js";
+import { NO_TOKEN, syntaxMessages } from "./syntax-messages.js";
 import type {
   Action,
   AddressLiteral,
@@ -87,51 +88,6 @@ const K = {
   withdraw: kw("withdraw"),
 } as const;
 
-function label(token: TokenType): string {
-  return token === EOF ? "end of file" : (token.LABEL ?? token.name);
-}
-
-function found(token: IToken): string {
-  if (token.tokenType === EOF) return "end of file";
-  const image = token.image.length > 24 ? `${token.image.slice(0, 24)}…` : token.image;
-  // Control characters never reach a terminal through a message.
-  return `'${image.replace(/[\x00-\x1f\x7f]/g, "\u00bf")}'`;
-}
-
-function oneOf(tokens: TokenType[]): string {
-  const names = [...new Set(tokens.map(label))];
-  if (names.length === 1) return names[0] ?? "";
-  const shown = names.slice(0, 8);
-  const rest = names.length > shown.length ? ", …" : "";
-  return `one of ${shown.join(", ")}${rest}`;
-}
-
-const RULE_DESCRIPTIONS: Record<string, string> = {
-  policy: "a statement (interface, limits, endpoint, on, scheduler)",
-  action: "an action (create, destroy, announce, withdraw, set, log)",
-  predicate: "a condition",
-  notExpr: "a condition",
-  step: "a scheduler step (use, redundant, round_robin)",
-  limitEntry: "a limit (subflows, add_addr_accepted)",
-  addressOrName: "an interface name or an address",
-};
-
-const NO_TOKEN = { tokenType: EOF, image: "" } as IToken;
-
-const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) =>
-    expected === EOF ? `expected ${RULE_DESCRIPTIONS["policy"]} but found ${found(actual)}` : `expected ${label(expected)} but found ${found(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${RULE_DESCRIPTIONS["policy"]} but found ${found(firstRedundant)}`,
-  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
-    const firsts = expectedPathsPerAlt.flatMap((paths) => paths.map((path) => path[0])).filter((t): t is TokenType => !!t);
-    return `expected ${RULE_DESCRIPTIONS[ruleName] ?? oneOf(firsts)} but found ${found(actual[0] ?? NO_TOKEN)}`;
-  },
-  buildEarlyExitMessage: ({ expectedIterationPaths, actual, ruleName }) => {
-    const firsts = expectedIterationPaths.map((path) => path[0]).filter((t): t is TokenType => !!t);
-    return `expected ${RULE_DESCRIPTIONS[ruleName] ?? oneOf(firsts)} but found ${found(actual[0] ?? NO_TOKEN)}`;
-  },
-};
-
 /** What a rule returns while chevrotain records the grammar: nothing is built then. */
 const RECORDING = undefined as never;
 
@@ -164,7 +120,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly createOptions = { via: [] as IToken[], from: [] as IToken[], to: [] as IToken[], port: [] as IToken[], backup: [] as IToken[] };
 
   constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: syntaxMessages });
     this.performSelfAnalysis();
   }
 
@@ -511,31 +467,8 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
   ];
 
-  /** `in (a, b)` (true) or a single name (false); the names go to `listed`. */
-  private readonly interfaceForms: IOrAlt<boolean>[] = [
-    {
-      ALT: () => {
-        this.CONSUME(K.in);
-        this.CONSUME(LParen);
-        this.AT_LEAST_ONE_SEP(this.listedNames);
-        this.CONSUME(RParen);
-        return true;
-      },
-    },
-    {
-      ALT: () => {
-        this.listed.push(this.CONSUME2(Identifier));
-        return false;
-      },
-    },
-  ];
-
-  private readonly listedNames = {
-    SEP: Comma,
-    DEF: (): void => {
-      this.listed.push(this.CONSUME(Identifier));
-    },
-  };
+  /** `in (a, b)` or a single name, after `iface`. */
+  private readonly interfaceForms = this.listForms(Identifier, K.in);
 
   private readonly flagWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(K.backup) }, { ALT: () => this.CONSUME(K.active) }];
 
@@ -586,30 +519,38 @@ export class PolicyParser extends EmbeddedActionsParser {
     },
   ];
 
-  /** `(p, q)` (true) or a single prefix (false); the prefixes go to `listed`. */
-  private readonly prefixForms: IOrAlt<boolean>[] = [
-    {
-      ALT: () => {
-        this.CONSUME(LParen);
-        this.AT_LEAST_ONE_SEP(this.listedPrefixes);
-        this.CONSUME(RParen);
-        return true;
-      },
-    },
-    {
-      ALT: () => {
-        this.listed.push(this.CONSUME2(Address));
-        return false;
-      },
-    },
-  ];
+  /** `(p, q)` or a single prefix, after `local in`/`remote in`. */
+  private readonly prefixForms = this.listForms(Address);
 
-  private readonly listedPrefixes = {
-    SEP: Comma,
-    DEF: (): void => {
-      this.listed.push(this.CONSUME(Address));
-    },
-  };
+  /**
+   * A parenthesised list (true) or a single item (false) of one token type, the list
+   * led by `lead` when given; the items go to `listed`.
+   */
+  private listForms(item: TokenType, lead?: TokenType): IOrAlt<boolean>[] {
+    const listedItem = {
+      SEP: Comma,
+      DEF: (): void => {
+        this.listed.push(this.CONSUME(item));
+      },
+    };
+    return [
+      {
+        ALT: () => {
+          if (lead) this.CONSUME(lead);
+          this.CONSUME(LParen);
+          this.AT_LEAST_ONE_SEP(listedItem);
+          this.CONSUME(RParen);
+          return true;
+        },
+      },
+      {
+        ALT: () => {
+          this.listed.push(this.CONSUME2(item));
+          return false;
+        },
+      },
+    ];
+  }
 
   private readonly comparator = (): IToken => this.CONSUME(Comparator);
 
