@@ -95,26 +95,33 @@ export function registerPolicyLanguage(hooks: LanguageHooks): void {
   defineThemes();
 }
 
+/** Each token class's colour in the light and the dark theme, and its font style. */
+const TOKEN_COLOURS: readonly (readonly [token: string, light: string, dark: string, fontStyle?: string])[] = [
+  ["keyword", "7c3aed", "c4b5fd", "bold"],
+  ["type.event", "0f766e", "5eead4", "bold"],
+  ["variable.metric", "b45309", "fcd34d"],
+  ["constant", "0369a1", "7dd3fc"],
+  ["identifier", "1f2937", "e2e8f0"],
+  ["number", "c2410c", "fdba74"],
+  ["number.address", "be185d", "f9a8d4"],
+  ["string", "15803d", "86efac"],
+  ["string.invalid", "dc2626", "f87171", "underline"],
+  ["comment", "6b7280", "7c8798", "italic"],
+  ["operator", "475569", "cbd5e1"],
+  ["delimiter", "64748b", "94a3b8"],
+  ["invalid", "dc2626", "f87171"],
+];
+
+function tokenRules(theme: "light" | "dark"): monaco.editor.ITokenThemeRule[] {
+  return TOKEN_COLOURS.map(([token, light, dark, fontStyle]) => ({ token, foreground: theme === "light" ? light : dark, ...(fontStyle ? { fontStyle } : {}) }));
+}
+
 /** Colours tuned for the policy's token classes, on top of Monaco's own themes. */
 function defineThemes(): void {
   monaco.editor.defineTheme("policy-light", {
     base: "vs",
     inherit: true,
-    rules: [
-      { token: "keyword", foreground: "7c3aed", fontStyle: "bold" },
-      { token: "type.event", foreground: "0f766e", fontStyle: "bold" },
-      { token: "variable.metric", foreground: "b45309" },
-      { token: "constant", foreground: "0369a1" },
-      { token: "identifier", foreground: "1f2937" },
-      { token: "number", foreground: "c2410c" },
-      { token: "number.address", foreground: "be185d" },
-      { token: "string", foreground: "15803d" },
-      { token: "string.invalid", foreground: "dc2626", fontStyle: "underline" },
-      { token: "comment", foreground: "6b7280", fontStyle: "italic" },
-      { token: "operator", foreground: "475569" },
-      { token: "delimiter", foreground: "64748b" },
-      { token: "invalid", foreground: "dc2626" },
-    ],
+    rules: tokenRules("light"),
     colors: {
       "editor.background": "#ffffff",
       "editor.lineHighlightBackground": "#f4f6fb",
@@ -128,21 +135,7 @@ function defineThemes(): void {
   monaco.editor.defineTheme("policy-dark", {
     base: "vs-dark",
     inherit: true,
-    rules: [
-      { token: "keyword", foreground: "c4b5fd", fontStyle: "bold" },
-      { token: "type.event", foreground: "5eead4", fontStyle: "bold" },
-      { token: "variable.metric", foreground: "fcd34d" },
-      { token: "constant", foreground: "7dd3fc" },
-      { token: "identifier", foreground: "e2e8f0" },
-      { token: "number", foreground: "fdba74" },
-      { token: "number.address", foreground: "f9a8d4" },
-      { token: "string", foreground: "86efac" },
-      { token: "string.invalid", foreground: "f87171", fontStyle: "underline" },
-      { token: "comment", foreground: "7c8798", fontStyle: "italic" },
-      { token: "operator", foreground: "cbd5e1" },
-      { token: "delimiter", foreground: "94a3b8" },
-      { token: "invalid", foreground: "f87171" },
-    ],
+    rules: tokenRules("dark"),
     colors: {
       "editor.background": "#161a21",
       "editor.lineHighlightBackground": "#1d222b",

@@ -743,39 +743,13 @@ out(
 );
 out("");
 out(`1. Event→action latency: established → subflow_established via lte, ${CONNECTIONS} connections each, alternating, ${LATENCY_RATE}/s in all`);
+const latencyRow = (label, stats, missing) => [label, stats.n, ms(stats.p50), ms(stats.p90), ms(stats.p99), ms(stats.max), ms(stats.mean), missing];
 table(
   ["path manager", "n", "p50", "p90", "p99", "max", "mean", "missing subflows"],
   [
-    [
-      "in-kernel (lte subflow endpoint)",
-      L.kernel.n,
-      ms(L.kernel.p50),
-      ms(L.kernel.p90),
-      ms(L.kernel.p99),
-      ms(L.kernel.max),
-      ms(L.kernel.mean),
-      L.results.k.missingSub,
-    ],
-    [
-      "daemon (userspace PM, rule)",
-      L.daemon.n,
-      ms(L.daemon.p50),
-      ms(L.daemon.p90),
-      ms(L.daemon.p99),
-      ms(L.daemon.max),
-      ms(L.daemon.mean),
-      L.results.d.missingSub,
-    ],
-    [
-      "daemon's own log: event → SUBFLOW_CREATE acked",
-      L.daemonOwn.n,
-      ms(L.daemonOwn.p50),
-      ms(L.daemonOwn.p90),
-      ms(L.daemonOwn.p99),
-      ms(L.daemonOwn.max),
-      ms(L.daemonOwn.mean),
-      "-",
-    ],
+    latencyRow("in-kernel (lte subflow endpoint)", L.kernel, L.results.k.missingSub),
+    latencyRow("daemon (userspace PM, rule)", L.daemon, L.results.d.missingSub),
+    latencyRow("daemon's own log: event → SUBFLOW_CREATE acked", L.daemonOwn, "-"),
   ],
 );
 out(`   (the daemon's own figure has a resolution of 1 ms: it uses Date.now())`);
