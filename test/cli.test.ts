@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "./helpers.js";
+import { ROOT, runCli, withoutCapabilities } from "./helpers.js";
 
 let dir: string;
 const GOOD = 'interface wifi = "wlan0"\ninterface lte = "wwan0"\nendpoint wifi subflow\non iface_down wifi then set lte active\n';
@@ -101,16 +101,25 @@ describe("check", () => {
   it("exits 2 for an unreadable file (as a non-root user)", () => {
     const path = write("secret.policy", GOOD);
     chmodSync(path, 0o000);
-    const result = process.getuid?.() === 0 ? spawnAsNobody(path) : runCli(["check", path]);
+    const result = process.getuid?.() === 0 ? spawnWithoutCapabilities(path) : runCli(["check", path]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/secret\.policy: permission denied/);
   });
+
+  it.skipIf(process.getuid?.() !== 0)("runs that case with no capability left, so root cannot read the file either", () => {
+    const [command, ...options] = withoutCapabilities();
+    const status = spawnSync(command as string, [...options, "cat", "/proc/self/status"], { encoding: "utf8" }).stdout;
+    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    expect(status).toMatch(/^CapBnd:\s+0+$/m);
+  });
 });
 
-/** As root every file is readable, so the permission case runs as nobody. */
-function spawnAsNobody(path: string) {
+/** As root every file is readable, so the permission case runs without capabilities. */
+function spawnWithoutCapabilities(path: string) {
+  // The directory is mkdtemp's (0700): open to the checkout's owner, should it not be root.
   chmodSync(dir, 0o755);
-  const result = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, join(ROOT, "bin/mptcp-policy"), "check", path], { encoding: "utf8" });
+  const [command, ...options] = withoutCapabilities();
+  const result = spawnSync(command as string, [...options, process.execPath, join(ROOT, "bin/mptcp-policy"), "check", path], { encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -11,11 +11,9 @@ import { canRunLab, EventLog, sleep } from "./lab/events.js";
 import { Lab, LAB_ADDRESSES } from "./lab/topology.js";
 import { readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
 import { connectAndSend, policyDir, runCliIn, startDaemon, subflowsOf, sysctl, waitForConnection, type RunningDaemon } from "./daemon-support.js";
-import { ROOT } from "./helpers.js";
+import { ROOT, withoutCapabilities } from "./helpers.js";
 
 const DECLS = 'interface wifi = "wifi"\ninterface lte = "lte"\n';
-/** Drop to nobody with no capabilities at all. */
-const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
 
 let lab: Lab | undefined;
 const daemons: RunningDaemon[] = [];
@@ -360,7 +358,7 @@ describe.skipIf(!canRunLab())("mptcp-policy run: refusals", () => {
   it("refuses to start without CAP_NET_ADMIN: non-zero exit, one line", async () => {
     const lab = await newLab();
     const dir = writePolicy(`${DECLS}on established then create via lte\n`);
-    const result = runCliIn(lab, "client", ["run", "--config", dir], NOBODY);
+    const result = runCliIn(lab, "client", ["run", "--config", dir], withoutCapabilities());
     expect(result.status).not.toBe(0);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toMatch(/CAP_NET_ADMIN/);

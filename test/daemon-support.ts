@@ -108,7 +108,7 @@ export async function subflowsOf(lab: Lab, side: Side, token: string): Promise<C
 
 /**
  * Run the CLI in a lab namespace, optionally behind a wrapper such as
- * `setpriv --reuid=65534 ...`; returns its exit status and output.
+ * withoutCapabilities() (helpers.ts); returns its exit status and output.
  */
 export function runCliIn(lab: Lab, side: Side, args: string[], wrapper: string[] = []): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync("ip", ["netns", "exec", lab.ns(side), ...wrapper, process.execPath, CLI, ...args], {

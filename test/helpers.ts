@@ -1,11 +1,24 @@
 // Shared by the tests: run the real front end on text, and run the built CLI.
 import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compilePolicy } from "../compiler/pipeline.js";
 import { toJson, type DiagnosticJson } from "../language/diagnostics.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = `${ROOT}bin/mptcp-policy`;
+
+/**
+ * A command prefix that runs a program with no capability at all, as the owner of this
+ * checkout (root, for a checkout root made): root's power over file permissions and
+ * CAP_NET_ADMIN are gone, yet the checkout stays reachable when it sits below a
+ * private (0700) directory, as a home directory or `mktemp -d` is, which `nobody`
+ * could not enter. Without a bounding set, exec gives root no capabilities back.
+ */
+export function withoutCapabilities(): string[] {
+  const { uid, gid } = statSync(ROOT);
+  return ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"];
+}
 
 export function diagnose(text: string, name = "test.policy"): DiagnosticJson[] {
   return compilePolicy([{ name, text }]).diagnostics.map(toJson);
