@@ -6,7 +6,7 @@
 //
 // Usage: node scripts/build-playground.mjs [--dev] [--outdir DIR]
 //   --dev: no minification; --outdir: somewhere else than dist/playground/
-// Run by scripts/setup.sh and `npm run build:playground`.
+// Run by `npm run build` (and so by scripts/setup.sh) and `npm run build:playground`.
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";

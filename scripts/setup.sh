@@ -34,6 +34,6 @@ stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ -n "$(find patches -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Everything a user runs: the CLI bundle (and its BPF helper) and the web playground
+# (editor/) as static files in dist/playground/.
 npm run --silent build
-# The web playground (editor/) as static files in dist/playground/.
-node scripts/build-playground.mjs

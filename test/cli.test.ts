@@ -1,7 +1,7 @@
 // The CLI contract: commands, exit codes, JSON shape, directories as one policy,
 // fmt's refusals, and never a stack trace.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -175,6 +175,29 @@ describe("compile", () => {
     const out = join(dir, "out");
     expect(runCli(["compile", "--emit", "model", "-o", out, write("model2.policy", GOOD)]).status).toBe(0);
     expect(JSON.parse(readFileSync(join(out, "model.json"), "utf8")).interfaces).toHaveLength(2);
+  });
+});
+
+describe("playground without a built playground", () => {
+  it("names the command that builds it, in one line (exit 2)", () => {
+    // The CLI alone, as a checkout looks before its playground is built.
+    const cliOnly = join(dir, "cli-only");
+    mkdirSync(join(cliOnly, "bin"), { recursive: true });
+    mkdirSync(join(cliOnly, "dist"), { recursive: true });
+    copyFileSync(join(ROOT, "bin", "mptcp-policy"), join(cliOnly, "bin", "mptcp-policy"));
+    copyFileSync(join(ROOT, "dist", "mptcp-policy.js"), join(cliOnly, "dist", "mptcp-policy.js"));
+    const result = spawnSync(process.execPath, [join(cliOnly, "bin", "mptcp-policy"), "playground", "--port", "0"], { encoding: "utf8", timeout: 10_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("mptcp-policy: the playground is not built: run 'npm run build' (or 'bash scripts/setup.sh') first\n");
+  });
+
+  it("and that command, as scripts/setup.sh runs it, builds the CLI and dist/playground/", () => {
+    const scripts = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts;
+    // No --outdir: the playground goes to dist/playground/, where the command looks.
+    expect(scripts.build).toBe("node scripts/build.mjs && node scripts/build-playground.mjs");
+    const setup = readFileSync(join(ROOT, "scripts", "setup.sh"), "utf8");
+    expect(setup).toMatch(/^npm run --silent build$/m);
+    expect(setup).not.toMatch(/build-playground|build\.mjs/);
   });
 });
 
