@@ -7,7 +7,7 @@ import type { PolicyModel } from "../compiler/model.js";
 import { compilePolicy } from "../compiler/pipeline.js";
 import { conditionC, ifaceClasses, ifaceMask } from "../compiler/scheduler/c-core.js";
 import { describeStep } from "../compiler/scheduler/describe.js";
-import { emitBpf, schedulerNameProblems, selectedScheduler, structOpsVariable } from "../compiler/scheduler/emit.js";
+import { emitBpf, kernelNameLiteral, schedulerNameProblems, schedulerOfStructOps, selectedScheduler, structOpsNames } from "../compiler/scheduler/emit.js";
 import { decideSchedule, runScheduler } from "../compiler/scheduler/evaluate.js";
 import { classifySchedulers } from "../compiler/scheduler/fallback.js";
 import { addressWords, decodeResult, encodeTestInput, TEST_INPUT_SIZE } from "../compiler/scheduler/layout.js";
@@ -178,14 +178,22 @@ describe("C generation details", () => {
     expect(conditionC(cond("rtt < 150ms")!, [], true)).toBe("s->rtt < 150000ULL");
   });
 
-  it("scheduler names never collide with C: keywords and reserved prefixes get a prefix", () => {
-    expect(["int", "default", "_x", "bpf_map", "prefer_wifi"].map(structOpsVariable)).toEqual([
-      "mpp_ops_int",
-      "mpp_ops_default",
-      "mpp_ops__x",
-      "mpp_ops_bpf_map",
-      "prefer_wifi",
+  it("every C name made from a scheduler name is a fixed prefix and the name; the kernel name stays the name (regression: 'main')", () => {
+    expect(["main", "int", "_x", "mpp_ops__a", "prefer_wifi"].map((n) => structOpsNames(n).variable)).toEqual([
+      "mpp_ops__main",
+      "mpp_ops__int",
+      "mpp_ops___x",
+      "mpp_ops__mpp_ops__a",
+      "mpp_ops__prefer_wifi",
     ]);
+    expect(structOpsNames("mptcp_policy")).toEqual({ variable: "mpp_ops_policy", send: "mpp_send_policy", retrans: "mpp_retrans_policy" });
+    for (const n of ["main", "_", "mpp_ops_policy", "mptcp_policy"]) expect(schedulerOfStructOps(structOpsNames(n).variable)).toBe(n);
+    expect(schedulerOfStructOps("mpp_iface")).toBeUndefined();
+    const c = emitBpf(policy("scheduler main { use any }")).find((f) => f.name === "sched.bpf.c")?.text ?? "";
+    expect(c).toContain("struct mptcp_sched_ops mpp_ops__main = {");
+    expect(c).toContain('.name = "main",');
+    expect(() => kernelNameLiteral("sixteen_chars_xx")).toThrow(/at most 15/);
+    expect(() => kernelNameLiteral('a"b')).toThrow();
   });
 
   it("names the kernel or the dispatcher already use are reported", () => {

@@ -8,7 +8,8 @@
 //   mptcp_policy*.h, mptcp_policy_test.bpf.c   hand-written (c-headers.ts)
 import type { PolicyModel } from "../model.js";
 import { HAND_WRITTEN_FILES } from "./c-headers.js";
-import { banner, commentText, generateCore } from "./c-core.js";
+import { SCHEDULER_NAME_MAX } from "../../language/vocabulary.js";
+import { banner, BpfGenerationError, commentText, generateCore } from "./c-core.js";
 import { describeScheduler, shortRef } from "./describe.js";
 import { classifySchedulers, describeFallbacks } from "./fallback.js";
 
@@ -52,9 +53,42 @@ export function emitBpf(model: PolicyModel): EmittedFile[] {
   return [{ name: CORE_FILE, text: generateCore(model) }, { name: STRUCT_OPS_FILE, text: generateStructOps(model) }, ...HAND_WRITTEN_FILES];
 }
 
-/** C variable names of the struct_ops maps: the scheduler's name unless that could clash. */
-export function structOpsVariable(name: string): string {
-  return C_RESERVED.has(name) || /^(_|mpp_|bpf_|mptcp_|sk_|tcp_|sock|xdp_|in6_)/.test(name) ? `mpp_ops_${name}` : name;
+/**
+ * The C names of one struct_ops scheduler: its map variable and its two programs. Every
+ * C identifier made from a policy name is a fixed prefix followed by the name, so no
+ * name can clash with C, libc, libbpf or our headers (`main`, `int`, `printf`), and as
+ * the prefixes differ and names are unique, so do the identifiers. The dispatcher's
+ * names have no `__` after the prefix, so no scheduler's can equal them.
+ */
+export interface StructOpsNames {
+  readonly variable: string;
+  readonly send: string;
+  readonly retrans: string;
+}
+
+const OPS_PREFIX = "mpp_ops__";
+const DISPATCHER_VARIABLE = "mpp_ops_policy";
+
+export function structOpsNames(name: string): StructOpsNames {
+  if (name === DISPATCHER_NAME) return { variable: DISPATCHER_VARIABLE, send: "mpp_send_policy", retrans: "mpp_retrans_policy" };
+  return { variable: `${OPS_PREFIX}${name}`, send: `mpp_send__${name}`, retrans: `mpp_retrans__${name}` };
+}
+
+/** The scheduler name back from a struct_ops variable (a pinned map's name); undefined: not ours. */
+export function schedulerOfStructOps(variable: string): string | undefined {
+  if (variable === DISPATCHER_VARIABLE) return DISPATCHER_NAME;
+  return variable.startsWith(OPS_PREFIX) && variable.length > OPS_PREFIX.length ? variable.slice(OPS_PREFIX.length) : undefined;
+}
+
+/**
+ * A scheduler name as the C string the kernel reads into `char name[16]`
+ * (MPTCP_SCHED_NAME_MAX, NUL included): data, so only the checker's identifier
+ * characters are let through, and at most 15 of them.
+ */
+export function kernelNameLiteral(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name) || name.length > SCHEDULER_NAME_MAX)
+    throw new BpfGenerationError(`scheduler name '${name}' cannot be a kernel scheduler name (at most ${SCHEDULER_NAME_MAX} of a-z, 0-9, '_')`);
+  return `"${name}"`;
 }
 
 export function generateStructOps(model: PolicyModel): string {
@@ -75,19 +109,18 @@ export function generateStructOps(model: PolicyModel): string {
 }
 
 function structOps(comment: string, name: string, index: number): string {
-  const variable = structOpsVariable(name);
-  const prog = index < 0 ? "mpp_send_policy" : `mpp_send__${name}`;
+  const { variable, send } = structOpsNames(name);
   return `${comment}
-SEC("struct_ops/${prog}")
-int BPF_PROG(${prog}, struct mptcp_sock *msk)
+SEC("struct_ops/${send}")
+int BPF_PROG(${send}, struct mptcp_sock *msk)
 {
 	return mpp_get_send(msk, ${index});
 }
 
 SEC(".struct_ops")
 struct mptcp_sched_ops ${variable} = {
-	.get_send = (void *)${prog},
-	.name = "${name}",
+	.get_send = (void *)${send},
+	.name = ${kernelNameLiteral(name)},
 };
 `;
 }
@@ -106,10 +139,3 @@ function wrapComment(text: string): string[] {
   lines.push(line);
   return lines;
 }
-
-const C_RESERVED: ReadonlySet<string> = new Set(
-  (
-    "auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while " +
-    "bool true false asm typeof alignas alignof noreturn static_assert thread_local nullptr constexpr char_license license"
-  ).split(" "),
-);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { interfaceMatcher } from "../../compiler/interfaces.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { ifaceClasses, ifaceMask } from "../../compiler/scheduler/c-core.js";
-import { schedulerNameProblems, selectedScheduler } from "../../compiler/scheduler/emit.js";
+import { schedulerNameProblems, schedulerOfStructOps, selectedScheduler } from "../../compiler/scheduler/emit.js";
 import { addressWords } from "../../compiler/scheduler/layout.js";
 import { detectSchedulerHookIn, VMLINUX_BTF } from "./btf.js";
 import { attachObject, BpfLoadError, detachPinned } from "./helper.js";
@@ -67,7 +67,7 @@ export function detachPolicy(): string[] {
   if (existsSync(SCHEDULER_SYSCTL) && readFileSync(SCHEDULER_SYSCTL, "utf8").trim() !== "default") writeFileSync(SCHEDULER_SYSCTL, "default");
   if (!existsSync(PIN_DIR)) return [];
   try {
-    return detachPinned(PIN_DIR);
+    return detachPinned(PIN_DIR).map((variable) => schedulerOfStructOps(variable) ?? variable);
   } catch (cause) {
     if (cause instanceof BpfLoadError) throw new AttachError(`cannot detach: ${cause.message}`, cause.log);
     throw cause;

@@ -30,7 +30,7 @@ int BPF_PROG(mpp_send__unmetered, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops unmetered = {
+struct mptcp_sched_ops mpp_ops__unmetered = {
 	.get_send = (void *)mpp_send__unmetered,
 	.name = "unmetered",
 };

@@ -31,7 +31,7 @@ int BPF_PROG(mpp_send__replicate, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops replicate = {
+struct mptcp_sched_ops mpp_ops__replicate = {
 	.get_send = (void *)mpp_send__replicate,
 	.name = "replicate",
 };
@@ -44,7 +44,7 @@ int BPF_PROG(mpp_send__spread, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops spread = {
+struct mptcp_sched_ops mpp_ops__spread = {
 	.get_send = (void *)mpp_send__spread,
 	.name = "spread",
 };
@@ -57,7 +57,7 @@ int BPF_PROG(mpp_send__outside, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops outside = {
+struct mptcp_sched_ops mpp_ops__outside = {
 	.get_send = (void *)mpp_send__outside,
 	.name = "outside",
 };
@@ -70,7 +70,7 @@ int BPF_PROG(mpp_send_policy, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops mpp_ops_mptcp_policy = {
+struct mptcp_sched_ops mpp_ops_policy = {
 	.get_send = (void *)mpp_send_policy,
 	.name = "mptcp_policy",
 };

@@ -32,7 +32,7 @@ int BPF_PROG(mpp_send__voip, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops voip = {
+struct mptcp_sched_ops mpp_ops__voip = {
 	.get_send = (void *)mpp_send__voip,
 	.name = "voip",
 };
@@ -45,7 +45,7 @@ int BPF_PROG(mpp_send__prefer_wifi, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops prefer_wifi = {
+struct mptcp_sched_ops mpp_ops__prefer_wifi = {
 	.get_send = (void *)mpp_send__prefer_wifi,
 	.name = "prefer_wifi",
 };
@@ -58,7 +58,7 @@ int BPF_PROG(mpp_send_policy, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops mpp_ops_mptcp_policy = {
+struct mptcp_sched_ops mpp_ops_policy = {
 	.get_send = (void *)mpp_send_policy,
 	.name = "mptcp_policy",
 };

@@ -29,7 +29,7 @@ int BPF_PROG(mpp_send__uplinks, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops uplinks = {
+struct mptcp_sched_ops mpp_ops__uplinks = {
 	.get_send = (void *)mpp_send__uplinks,
 	.name = "uplinks",
 };

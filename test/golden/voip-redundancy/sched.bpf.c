@@ -28,7 +28,7 @@ int BPF_PROG(mpp_send__voice, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops voice = {
+struct mptcp_sched_ops mpp_ops__voice = {
 	.get_send = (void *)mpp_send__voice,
 	.name = "voice",
 };
@@ -41,7 +41,7 @@ int BPF_PROG(mpp_send__min_rtt, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops min_rtt = {
+struct mptcp_sched_ops mpp_ops__min_rtt = {
 	.get_send = (void *)mpp_send__min_rtt,
 	.name = "min_rtt",
 };
@@ -54,7 +54,7 @@ int BPF_PROG(mpp_send_policy, struct mptcp_sock *msk)
 }
 
 SEC(".struct_ops")
-struct mptcp_sched_ops mpp_ops_mptcp_policy = {
+struct mptcp_sched_ops mpp_ops_policy = {
 	.get_send = (void *)mpp_send_policy,
 	.name = "mptcp_policy",
 };
