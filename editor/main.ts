@@ -525,7 +525,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     case "simulated":
       // Results come in order; while the text has errors they are the last good version's.
       markStale([panels.simulator, panels.scheduler], message.stale && message.result !== undefined);
-      timeline.showResults(message.result?.steps);
+      timeline.showResults(message.result?.steps, message.result?.missing);
       schedule.showResult(message.result?.schedule);
       break;
     case "formatted":

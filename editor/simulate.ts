@@ -3,9 +3,10 @@
 // through the reference scheduler evaluator. Pure functions of the model.
 import { ConnectionTable } from "../compiler/connections.js";
 import { decide, type PlannedAction } from "../compiler/decide.js";
-import { readEvent } from "../compiler/events.js";
+import { readEvent, type PolicyEvent } from "../compiler/events.js";
 import { describeCondition } from "../compiler/explain.js";
 import { interfaceMatcher } from "../compiler/interfaces.js";
+import { describeMissingFacts, describeUnmatchableRule, findMissingFacts } from "../compiler/missing-facts.js";
 import type { PolicyModel, SourceRef, StepModel } from "../compiler/model.js";
 import { decideSchedule, runScheduler, selectScheduler } from "../compiler/scheduler/evaluate.js";
 import { parseSnapshot, SnapshotError } from "../compiler/scheduler/snapshot.js";
@@ -47,8 +48,17 @@ export interface ScheduleResult {
   readonly schedulers: readonly ScheduledBy[];
 }
 
+/** Rules the timeline's events cannot match because they lack a fact (compiler/missing-facts.ts). */
+export interface MissingFactsNote {
+  /** "The events lack ifname, so 1 rule cannot match them". */
+  readonly summary: string;
+  readonly lacking: readonly string[];
+  readonly rules: readonly { readonly at: SourceRef; readonly source: string; readonly detail: string }[];
+}
+
 export interface SimulationResult {
   readonly steps: readonly SimulatedStep[];
+  readonly missing?: MissingFactsNote;
   readonly schedule: ScheduleResult | undefined;
 }
 
@@ -147,6 +157,24 @@ export function simulateSchedule(model: PolicyModel, snapshotJson: unknown, sour
   return { served, schedulers };
 }
 
+/** Said once for the whole timeline; undefined when its events carry what the rules test. */
+export function missingFactsNote(model: PolicyModel, events: readonly unknown[], sourceLine: SourceLine = () => undefined): MissingFactsNote | undefined {
+  const readable = events.map(readEvent).filter((e): e is PolicyEvent => typeof e !== "string");
+  const missing = findMissingFacts(model, readable);
+  if (!missing) return undefined;
+  const summary = describeMissingFacts(missing);
+  return {
+    summary: summary.charAt(0).toUpperCase() + summary.slice(1),
+    lacking: missing.lacking,
+    rules: missing.rules.map((r) => ({ at: r.at, source: sourceLine(r.at) ?? `on ${r.event}`, detail: describeUnmatchableRule(r) })),
+  };
+}
+
 export function simulate(model: PolicyModel, events: readonly unknown[], snapshot: unknown, sourceLine?: SourceLine): SimulationResult {
-  return { steps: simulateEvents(model, events), schedule: snapshot === undefined ? undefined : simulateSchedule(model, snapshot, sourceLine) };
+  const missing = missingFactsNote(model, events, sourceLine);
+  return {
+    steps: simulateEvents(model, events),
+    ...(missing ? { missing } : {}),
+    schedule: snapshot === undefined ? undefined : simulateSchedule(model, snapshot, sourceLine),
+  };
 }

@@ -221,6 +221,27 @@ describe("simulator", () => {
     expect(simulateEvents(model, [{ event: "nope" }])).toEqual([{ error: "unknown event 'nope'", actions: [] }]);
   });
 
+  it("says once which facts the events lack and which rules therefore cannot match, with their source", () => {
+    for (const scenario of scenarios(names)) expect(simulate(model, scenario.events, undefined).missing, scenario.id).toBeUndefined();
+    const failover = scenarios(names).find((s) => s.id === "failover");
+    // As another tool would record them: no interface names.
+    const events = (failover?.events ?? []).map(({ ifname: _, ...rest }) => rest);
+    const missing = simulate(model, events, undefined, sourceLines(LAPTOP)).missing;
+    expect(missing?.summary).toBe("The events lack ifname, so 9 rules cannot match them");
+    expect(missing?.lacking).toEqual(["ifname"]);
+    expect(missing?.rules.map((r) => r.at.line)).toEqual([8, 13, 21, 26, 32, 35, 39, 42, 43]);
+    expect(missing?.rules[0]).toEqual({
+      at: { file: "20-rules.policy", line: 8, column: 1 },
+      source: "on established if iface wifi and remote port 443 then create via lte backup",
+      detail: "1 of 1 established event lacks ifname",
+    });
+    // The rules stay silent, as the note says.
+    expect(simulateEvents(model, events).map((s) => s.rule?.at.line ?? "-")).toEqual(["-", "-", "-", "-", "-", "-", "-", "-"]);
+    // A second established event with its interface: the rule misses only the first.
+    const again = simulate(model, [...events, { ...failover?.events[1] }], undefined).missing;
+    expect(again?.rules.find((r) => r.at.line === 8)?.detail).toBe("1 of 2 established events lacks ifname");
+  });
+
   it("says which scheduler serves a connection and which subflow each one picks", () => {
     const input = defaultScheduleInput(names);
     const result = simulate(model, [], snapshotJson(input), sourceLines(LAPTOP)).schedule;

@@ -316,6 +316,42 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     await page.screenshot({ path: join(SHOTS, "light-simulator.png") });
   });
 
+  it("says once which rules the events cannot match for want of a fact, and goes to them", async () => {
+    await reset();
+    await selectTab("Simulator");
+    await page.selectOption("#scenario-picker", "failover");
+    await page.click("#load-scenario");
+    const rows = page.locator(".timeline-row");
+    await poll(() => page.locator(".timeline .fired").count()).toBe(5);
+    const notice = page.locator("#missing-facts .missing-facts");
+    expect(await notice.count()).toBe(0);
+
+    // The subflow that times out, as another tool would record it: no ifname.
+    const fields = rows.nth(4).locator(".event-fields");
+    const withoutIfname = "token=7f6f626c family=ipv4 saddr=10.0.0.2 daddr=203.0.113.80 sport=43390 dport=443 locid=0 remid=0 error=timeout";
+    await fields.fill(withoutIfname);
+    await fields.press("Enter");
+    await poll(() => rows.nth(4).locator(".no-rule").count()).toBe(1);
+    await poll(() => notice.locator(".missing-facts-head").textContent()).toContain("The events lack ifname, so 2 rules cannot match them");
+    expect(await notice.locator(".source-link").allTextContents()).toEqual(["20-rules.policy:21", "20-rules.policy:26"]);
+    expect(await notice.locator("li").first().textContent()).toContain("on subflow_closed if iface wifi then create via lte");
+    expect(await notice.locator("li").first().textContent()).toContain("1 of 1 subflow_closed event lacks ifname");
+    await page.screenshot({ path: join(SHOTS, "light-missing-facts.png") });
+    await notice.locator(".source-link").nth(1).click();
+    await poll(() =>
+      page.evaluate(
+        () => (window as unknown as { __playground: { editor: { getPosition(): { lineNumber: number } } } }).__playground.editor.getPosition().lineNumber,
+      ),
+    ).toBe(26);
+
+    // With its interface named again, the rule fires and the note is gone.
+    await selectTab("Simulator");
+    await fields.fill(`${withoutIfname} ifname=wlan0`);
+    await fields.press("Enter");
+    await poll(() => notice.count()).toBe(0);
+    await poll(() => rows.nth(4).locator(".fired .source-link").textContent()).toBe("20-rules.policy:21");
+  });
+
   it("shows which subflow each scheduler picks, and why", async () => {
     await reset();
     await selectTab("Scheduler");

@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findMissingFacts } from "../compiler/missing-facts.js";
+import type { PolicyEvent } from "../compiler/events.js";
+import type { PolicyModel } from "../compiler/model.js";
+import { compilePolicy } from "../compiler/pipeline.js";
 import { CLI, ROOT, runCli } from "./helpers.js";
 import { Lab } from "./lab/topology.js";
 
@@ -25,6 +29,8 @@ const EVENTS = [
   { event: "subflow_closed", token: "7f6f626c", family: "ipv4", saddr: "10.1.2.1", daddr: "10.1.1.2", sport: 5000, dport: 443, error: 110, ifname: "wwan0" },
   { event: "closed", token: "7f6f626c" },
 ];
+/** The same session as another tool would record it: no interface names. */
+const WITHOUT_IFNAME = EVENTS.map(({ ifname: _, ...rest }: Record<string, unknown>) => rest);
 
 describe("simulate --events", () => {
   it("prints, per event, the rule that fired and the actions with their delays, as JSON lines", () => {
@@ -47,6 +53,45 @@ describe("simulate --events", () => {
     const result = runCli(["simulate", join(dir, "p.policy"), "--events", join(dir, "bad.jsonl")]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(`mptcp-policy: ${join(dir, "bad.jsonl")}:2: unknown event 'bogus'\n`);
+  });
+
+  it("says once, after the events, which facts they lack and which rules therefore cannot match (text)", () => {
+    writeFileSync(join(dir, "no-ifname.jsonl"), WITHOUT_IFNAME.map((e) => JSON.stringify(e)).join("\n"));
+    const result = runCli(["simulate", join(dir, "p.policy"), "--events", join(dir, "no-ifname.jsonl")]);
+    expect(result.status).toBe(0);
+    const policy = join(dir, "p.policy");
+    expect(result.stdout).toBe(
+      [
+        "1: created 7f6f626c: no rule fires",
+        "2: established 7f6f626c: no rule fires",
+        "3: iface_down: no rule fires",
+        "4: subflow_closed 7f6f626c: no rule fires",
+        "5: closed 7f6f626c: no rule fires",
+        "warning: the events lack ifname, so 3 rules cannot match them:",
+        `  ${policy}:3: 1 of 1 established event lacks ifname`,
+        `  ${policy}:4: 1 of 1 subflow_closed event lacks ifname`,
+        `  ${policy}:5: 1 of 1 iface_down event lacks ifname`,
+        `hint: add "ifname" to the events; 'mptcp-policy monitor --format json' records it`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says it as one last JSON line, after the events' lines (JSON)", () => {
+    writeFileSync(join(dir, "no-ifname.jsonl"), WITHOUT_IFNAME.map((e) => JSON.stringify(e)).join("\n"));
+    const result = runCli(["simulate", join(dir, "p.policy"), "--events", join(dir, "no-ifname.jsonl"), "--format", "json"]);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(WITHOUT_IFNAME.length + 1);
+    const at = (line: number) => `${join(dir, "p.policy")}:${line}`;
+    expect(lines.at(-1)).toEqual({
+      missing: ["ifname"],
+      unmatchable_rules: [
+        { rule: at(3), event: "established", missing: ["ifname"], events: 1, of: 1 },
+        { rule: at(4), event: "subflow_closed", missing: ["ifname"], events: 1, of: 1 },
+        { rule: at(5), event: "iface_down", missing: ["ifname"], events: 1, of: 1 },
+      ],
+    });
   });
 
   it("replays a session recorded by `monitor --format json` on the real kernel", async () => {
@@ -75,5 +120,62 @@ describe("simulate --events", () => {
     } finally {
       await lab.destroy();
     }
+  });
+});
+
+describe("findMissingFacts", () => {
+  const DECLS = 'interface wifi = "wlan0"\ninterface lte = "wwan0"\n';
+  const conn = { token: "7f6f626c", family: "ipv4", saddr: "10.1.1.1", daddr: "10.1.1.2", sport: 43390, dport: 443 };
+
+  function missing(rules: string, events: object[]) {
+    const result = compilePolicy([{ name: "p.policy", text: DECLS + rules }]);
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const found = findMissingFacts(result.model as PolicyModel, events as PolicyEvent[]);
+    return found && { lacking: found.lacking, rules: found.rules.map((r) => ({ line: r.at.line, event: r.event, lacking: r.lacking, events: r.events, of: r.of })) };
+  }
+
+  it("says nothing when the events carry what the rules test", () => {
+    expect(missing("on established if iface wifi then create via lte\n", [{ event: "established", ...conn, ifname: "wwan0" }])).toBeUndefined();
+  });
+
+  it("counts the events of a rule's kind that lack a fact, of all of them", () => {
+    const events = [
+      { event: "subflow_closed", ...conn, ifname: "wlan0" },
+      { event: "subflow_closed", ...conn },
+      { event: "subflow_closed", ...conn },
+    ];
+    expect(missing("on subflow_closed if iface wifi then create via lte\n", events)).toEqual({
+      lacking: ["ifname"],
+      rules: [{ line: 3, event: "subflow_closed", lacking: ["ifname"], events: 2, of: 3 }],
+    });
+  });
+
+  it("names no rule that can still match: another way through `or`, or a test under `not`", () => {
+    const rules = "on subflow_closed if iface wifi or remote port 443 then create via lte\non established if not iface wifi then create via lte\n";
+    expect(missing(rules, [{ event: "subflow_closed", ...conn }, { event: "established", ...conn }])).toBeUndefined();
+  });
+
+  it("takes what the connection table knows: a later event without addresses still has the connection's", () => {
+    const events = [{ event: "created", ...conn, ifname: "wlan0" }, { event: "established", token: conn.token, ifname: "wlan0" }];
+    expect(missing("on established if remote port 443 and local in 10.1.1.0/24 then create via lte\n", events)).toBeUndefined();
+    expect(missing("on established if remote port 443 then create via lte\n", [{ event: "established", token: conn.token, ifname: "wlan0" }])).toEqual({
+      lacking: ["dport"],
+      rules: [{ line: 3, event: "established", lacking: ["dport"], events: 1, of: 1 }],
+    });
+  });
+
+  it("names the field each kind of event carries a fact in: an interface event's name, an address event's address", () => {
+    const rules = "on iface_up wifi then log \"up\"\non address_added if iface wifi and local in 10.0.0.0/8 then log \"address\"\n";
+    expect(missing(rules, [{ event: "iface_up", ifindex: 3 }, { event: "address_added", ifindex: 3, family: "ipv4" }])).toEqual({
+      lacking: ["ifname", "address"],
+      rules: [
+        { line: 3, event: "iface_up", lacking: ["ifname"], events: 1, of: 1 },
+        { line: 4, event: "address_added", lacking: ["ifname", "address"], events: 1, of: 1 },
+      ],
+    });
+  });
+
+  it("ignores the events the rules never see (overflow, unknown) and kinds no event has", () => {
+    expect(missing("on iface_down wifi then log \"down\"\n", [{ event: "overflow" }, { event: "established", ...conn }])).toBeUndefined();
   });
 });

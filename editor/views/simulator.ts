@@ -5,15 +5,17 @@
 import { EVENTS } from "../../language/vocabulary.js";
 import { h, replaceChildren } from "../dom.js";
 import type { DeclaredNames } from "../protocol.js";
-import type { ScheduleResult, SimulatedStep } from "../simulate.js";
+import type { MissingFactsNote, ScheduleResult, SimulatedStep } from "../simulate.js";
 import { formatFields, parseFields, scenarios, templateFor, type EventObject, type ScheduleInput, type SubflowInput } from "../timeline.js";
+import { missingFactsNotice } from "./missing-facts.js";
 import { sourceLink } from "./plan.js";
 import type { Jump } from "./problems.js";
 
 export interface TimelineView {
   setEvents(events: EventObject[]): void;
   events(): EventObject[];
-  showResults(steps: readonly SimulatedStep[] | undefined): void;
+  /** The outcome of each event, and what the events lack that rules test (said once). */
+  showResults(steps: readonly SimulatedStep[] | undefined, missing?: MissingFactsNote): void;
   setNames(names: DeclaredNames): void;
 }
 
@@ -28,6 +30,10 @@ export function setUpTimeline(panel: HTMLElement, changed: (events: EventObject[
     EVENTS.map((e) => h("option", { value: e.name }, e.name)),
   );
   const list = h("ol", { className: "timeline", id: "timeline", "aria-label": "Event timeline" });
+  const notice = h("div", { id: "missing-facts", "aria-live": "polite" });
+  // Redrawn only when it changes: results come after every check, and a live region
+  // redrawn with the same words would be read out again at every key.
+  let noticeShown = "";
 
   function fillScenarios(): void {
     const current = scenarioSelect.value;
@@ -135,6 +141,7 @@ export function setUpTimeline(panel: HTMLElement, changed: (events: EventObject[
       h("code", {}, "mptcp-policy monitor --format json"),
       " prints them, run through the real decision core: for each event the first matching rule fires. Edit fields as key=value (error=timeout, server_side=true).",
     ),
+    notice,
     list,
   );
 
@@ -158,7 +165,12 @@ export function setUpTimeline(panel: HTMLElement, changed: (events: EventObject[
       names = next;
       fillScenarios();
     },
-    showResults(steps) {
+    showResults(steps, missing) {
+      const noticeWanted = steps && missing ? JSON.stringify(missing) : "";
+      if (noticeWanted !== noticeShown) {
+        noticeShown = noticeWanted;
+        replaceChildren(notice, steps && missing ? missingFactsNotice(missing, jump) : null);
+      }
       for (const cell of list.querySelectorAll<HTMLElement>("[data-result]")) {
         const i = Number(cell.dataset["result"]);
         const step = steps?.[i];

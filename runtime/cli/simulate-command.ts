@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { readEvent, type PolicyEvent } from "../../compiler/events.js";
 import { interfaceMatcher } from "../../compiler/interfaces.js";
+import { describeMissingFacts, describeUnmatchableRule, findMissingFacts, missingFactsJson, type MissingFacts } from "../../compiler/missing-facts.js";
 import { describePlannedAction, outcomeJson, simulateEvents, type EventOutcome } from "../../compiler/simulate-events.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { ScheduleDecision } from "../../compiler/scheduler/evaluate.js";
@@ -37,6 +38,12 @@ carries out under the userspace path manager) and the actions it would send; wit
   {"event": "established", "token": "7f6f626c", "rules": ["p.policy:6"],
    "actions": [{"op": "create", "via": "lte", "to": "10.1.1.2", "port": 443,
    "backup": true, "scope": "connection", "after_ms": 0, "rule": "p.policy:6"}]}
+When the events lack a fact that rules test (most often "ifname", which rules on
+'iface' need), the output ends with a note, said once: the fields, and each rule
+that cannot match for want of them with how many of its events it misses; with
+--format json one last line:
+  {"missing": ["ifname"], "unmatchable_rules": [{"rule": "p.policy:6",
+   "event": "established", "missing": ["ifname"], "events": 2, "of": 2}]}
 
 --subflows FILE: one scheduler snapshot per line, for example
   {"connection": {"family": "ipv4", "local": "10.1.1.1", "remote": "192.0.2.7",
@@ -139,8 +146,17 @@ function simulateEventsFile(file: string, format: "text" | "json", paths: string
   if (!model) return 1;
   const outcomes = simulateEvents(model, events.map((e) => e.event));
   const lines = outcomes.map((outcome, i) => (format === "json" ? JSON.stringify(outcomeJson(outcome)) : describeOutcome(events[i]?.line ?? i + 1, outcome)));
+  // Said once, after the events: the rules that stayed silent for want of a fact.
+  const missing = findMissingFacts(model, events.map((e) => e.event));
+  if (missing) lines.push(format === "json" ? JSON.stringify(missingFactsJson(missing)) : describeMissing(missing));
   if (lines.length > 0) writeOut(lines.join("\n"));
   return 0;
+}
+
+function describeMissing(missing: MissingFacts): string {
+  const rules = missing.rules.map((r) => `\n  ${r.at.file}:${r.at.line}: ${describeUnmatchableRule(r)}`).join("");
+  const fields = missing.lacking.map((f) => `"${f}"`).join(", ");
+  return `warning: ${describeMissingFacts(missing)}:${rules}\nhint: add ${fields} to the events; 'mptcp-policy monitor --format json' records ${missing.lacking.length === 1 ? "it" : "them"}`;
 }
 
 /** One event per non-blank line; a line that is not an event is exit 2 with its number. */
