@@ -1,14 +1,14 @@
 // The scheduler commands of the CLI: compile --emit bpf, build, simulate --subflows
 // (both engines, the JSON-lines contract), attach and detach on this kernel (which
 // lacks the BPF scheduler hook), and simulate --events's placeholder.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findClang } from "../runtime/bpf/toolchain.js";
 import { bpfUnavailable, clangUnavailable, hasTool } from "./bpf-support.js";
 import { ROOT, runCli } from "./helpers.js";
+import { hookBtf, hookC } from "./hook-btf.js";
 
 let dir: string;
 const LAPTOP = "examples/laptop-wifi-lte";
@@ -149,23 +149,8 @@ describe("attach and detach", () => {
   it.skipIf(bpfUnavailable() || !["llvm-objcopy-19", "llvm-objcopy"].some(hasTool))(
     "attach with a BTF that claims the hook goes on to load, and the kernel refuses",
     () => {
-      const c = join(dir, "hook.c");
-      writeFileSync(
-        c,
-        "struct mptcp_sched_ops { int x; };\nstruct bpf_struct_ops_mptcp_sched_ops { struct mptcp_sched_ops data; };\nstruct bpf_struct_ops_mptcp_sched_ops v;\n" +
-          [
-            "bpf_iter_mptcp_subflow_new",
-            "bpf_iter_mptcp_subflow_next",
-            "bpf_iter_mptcp_subflow_destroy",
-            "bpf_mptcp_subflow_tcp_sock",
-            "mptcp_subflow_active",
-            "mptcp_subflow_set_scheduled",
-          ]
-            .map((f) => `int ${f}(void) { return 0; }\n`)
-            .join(""),
-      );
-      spawnSync(findClang(), ["-g", "-target", "bpf", "-c", c, "-o", join(dir, "hook.o")]);
-      spawnSync(["llvm-objcopy-19", "llvm-objcopy"].find(hasTool) as string, ["--dump-section", `.BTF=${join(dir, "hook.btf")}`, join(dir, "hook.o")]);
+      // The hook as the development tree has it now, so detection lets attach go on.
+      hookBtf(dir, "hook", hookC({}));
       const result = runCli(["attach", "--btf", join(dir, "hook.btf"), LAPTOP]);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/^mptcp-policy: cannot attach: the kernel refused the schedulers \(loading .*sched\.bpf\.o: /);

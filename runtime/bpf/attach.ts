@@ -11,7 +11,8 @@ import type { PolicyModel } from "../../compiler/model.js";
 import { ifaceClasses, ifaceMask } from "../../compiler/scheduler/c-core.js";
 import { schedulerNameProblems, schedulerOfStructOps, selectedScheduler } from "../../compiler/scheduler/emit.js";
 import { addressWords } from "../../compiler/scheduler/layout.js";
-import { detectSchedulerHookIn, VMLINUX_BTF } from "./btf.js";
+import { detectSchedulerHookIn } from "./hook.js";
+import { VMLINUX_BTF } from "./btf.js";
 import { attachObject, BpfLoadError, detachPinned } from "./helper.js";
 import { buildPolicy, findHelper } from "./toolchain.js";
 

@@ -1,28 +1,60 @@
-// Reading BTF (the kernel's type information, /sys/kernel/btf/vmlinux) to learn before
-// loading anything whether the running kernel has the BPF hook for MPTCP packet
-// schedulers. Only names and kinds are read: struct types and functions, and which
-// functions carry the "bpf_kfunc" declaration tag (registered kfuncs).
+// Reading BTF, the kernel's type information (/sys/kernel/btf/vmlinux, or the .BTF
+// section of an object): struct and function names, which functions carry the
+// "bpf_kfunc" declaration tag (registered kfuncs), and, on demand, a struct's members
+// and a function prototype's parameters with their types written out as C. One pass
+// records where each type starts; names and members are decoded only when asked for,
+// since the kernel's BTF has some 150,000 types.
 import { readFileSync } from "node:fs";
 
 export const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
-const KIND_STRUCT = 4;
+const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11 } as const;
 const KIND_FUNC = 12;
+const KIND_FUNC_PROTO = 13;
 const KIND_DECL_TAG = 17;
-
-export interface BtfNames {
-  readonly structs: ReadonlySet<string>;
-  readonly funcs: ReadonlySet<string>;
-  /** Functions tagged "bpf_kfunc"; empty when the BTF carries no such tags at all. */
-  readonly kfuncs: ReadonlySet<string>;
-}
+const KIND_TYPE_TAG = 18;
+const KIND_ENUM64 = 19;
+/** Kinds that only qualify or rename another type. */
+const TRANSPARENT: ReadonlySet<number> = new Set([KIND.TYPEDEF, KIND.VOLATILE, KIND.CONST, KIND.RESTRICT, KIND_TYPE_TAG]);
 
 export class BtfError extends Error {
   override readonly name = "BtfError";
 }
 
-/** Struct and function names of a raw BTF blob (the kernel's, or a .BTF section). */
-export function readBtfNames(bytes: Uint8Array): BtfNames {
+/** A struct member or a prototype parameter: its name and its type id. */
+export interface BtfEntry {
+  readonly name: string;
+  readonly type: number;
+}
+
+export interface Btf {
+  /** Struct type ids by name (the first of each name). */
+  readonly structs: ReadonlyMap<string, number>;
+  /** Function type ids by name. */
+  readonly funcs: ReadonlyMap<string, number>;
+  /** Functions tagged "bpf_kfunc"; empty when the BTF carries no such tags at all. */
+  readonly kfuncs: ReadonlySet<string>;
+  /** Members of a struct or union, parameters of a function prototype. */
+  entries(id: number): BtfEntry[];
+  /** The prototype of a function, or of what a function pointer points to; undefined: neither. */
+  prototype(id: number): { readonly returns: number; readonly params: readonly BtfEntry[] } | undefined;
+  /** Number of elements of an array type (through typedefs and qualifiers); undefined: not an array. */
+  arrayLength(id: number): number | undefined;
+  /** A type as C writes it: "struct sock *", "int", "char [16]". */
+  typeName(id: number): string;
+}
+
+/** Struct and function names of a raw BTF blob, for tests and quick checks. */
+export function readBtfNames(bytes: Uint8Array): { structs: ReadonlySet<string>; funcs: ReadonlySet<string>; kfuncs: ReadonlySet<string> } {
+  const btf = readBtf(bytes);
+  return { structs: new Set(btf.structs.keys()), funcs: new Set(btf.funcs.keys()), kfuncs: btf.kfuncs };
+}
+
+export function readBtfFile(path = VMLINUX_BTF): Btf {
+  return readBtf(readFileSync(path));
+}
+
+export function readBtf(bytes: Uint8Array): Btf {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 24) throw new BtfError("too short for a BTF header");
   const magic = view.getUint16(0, true);
@@ -42,22 +74,96 @@ export function readBtfNames(bytes: Uint8Array): BtfNames {
     while (end < strEnd && bytes[end] !== 0) end++;
     return decoder.decode(bytes.subarray(at, end));
   };
-  const structs = new Set<string>();
-  const funcs = new Map<number, string>();
+  // offsets[id]: where type id's record starts (id 0 is void).
+  const offsets: number[] = [0];
+  const structs = new Map<string, number>();
+  const funcs = new Map<string, number>();
+  const funcNames = new Map<number, string>();
   const tagged = new Set<number>();
-  let id = 1;
-  for (let at = typeStart; at < typeEnd; id++) {
+  for (let at = typeStart; at < typeEnd; ) {
+    const id = offsets.length;
+    offsets.push(at);
     const nameOff = u32(at);
     const info = u32(at + 4);
-    const vlen = info & 0xffff;
     const kind = (info >>> 24) & 0x1f;
-    if (kind === KIND_STRUCT && nameOff !== 0) structs.add(name(nameOff));
-    else if (kind === KIND_FUNC) funcs.set(id, name(nameOff));
-    else if (kind === KIND_DECL_TAG && name(nameOff) === "bpf_kfunc") tagged.add(u32(at + 8));
-    at += 12 + extraSize(kind, vlen);
+    if (kind === KIND.STRUCT && nameOff !== 0) {
+      const n = name(nameOff);
+      if (!structs.has(n)) structs.set(n, id);
+    } else if (kind === KIND_FUNC) {
+      const n = name(nameOff);
+      funcNames.set(id, n);
+      if (!funcs.has(n)) funcs.set(n, id);
+    } else if (kind === KIND_DECL_TAG && name(nameOff) === "bpf_kfunc") tagged.add(u32(at + 8));
+    at += 12 + extraSize(kind, info & 0xffff);
   }
-  const kfuncs = new Set([...tagged].flatMap((t) => (funcs.has(t) ? [funcs.get(t) as string] : [])));
-  return { structs, funcs: new Set(funcs.values()), kfuncs };
+  const kfuncs = new Set([...tagged].flatMap((t) => (funcNames.has(t) ? [funcNames.get(t) as string] : [])));
+
+  const record = (id: number) => {
+    const at = offsets[id];
+    if (id <= 0 || at === undefined) return undefined;
+    const info = u32(at + 4);
+    return { id, at, nameOff: u32(at), kind: (info >>> 24) & 0x1f, vlen: info & 0xffff, ref: u32(at + 8) };
+  };
+  const entries = (id: number): BtfEntry[] => {
+    const r = record(id);
+    if (!r) return [];
+    const size = r.kind === KIND.STRUCT || r.kind === KIND.UNION ? 12 : r.kind === KIND_FUNC_PROTO ? 8 : 0;
+    if (size === 0) return [];
+    return Array.from({ length: r.vlen }, (_, i) => ({ name: name(u32(r.at + 12 + size * i)), type: u32(r.at + 12 + size * i + 4) }));
+  };
+  /** Through typedefs and qualifiers to the type that says what it is. */
+  const strip = (id: number): number => {
+    for (let depth = 0; depth < 64; depth++) {
+      const r = record(id);
+      if (!r || !TRANSPARENT.has(r.kind)) return id;
+      id = r.ref;
+    }
+    return id;
+  };
+  const prototype = (id: number) => {
+    let r = record(strip(id));
+    if (r?.kind === KIND.PTR || r?.kind === KIND_FUNC) r = record(strip(r.ref));
+    if (r?.kind !== KIND_FUNC_PROTO) return undefined;
+    return { returns: r.ref, params: entries(r.id) };
+  };
+  const arrayLength = (id: number) => {
+    const r = record(strip(id));
+    return r?.kind === KIND.ARRAY ? u32(r.at + 12 + 8) : undefined;
+  };
+  const typeName = (id: number, depth = 0): string => {
+    const r = record(id);
+    if (!r) return "void";
+    if (depth > 32) return "...";
+    const own = r.nameOff === 0 ? "" : name(r.nameOff);
+    switch (r.kind) {
+      case KIND.PTR:
+        return `${typeName(r.ref, depth + 1)} *`.replace("* *", "**");
+      case KIND.CONST:
+        return `const ${typeName(r.ref, depth + 1)}`;
+      case KIND.VOLATILE:
+        return `volatile ${typeName(r.ref, depth + 1)}`;
+      case KIND.RESTRICT:
+      case KIND_TYPE_TAG:
+        return typeName(r.ref, depth + 1);
+      case KIND.ARRAY:
+        return `${typeName(u32(r.at + 12), depth + 1)} [${u32(r.at + 20)}]`;
+      case KIND.STRUCT:
+      case KIND.FWD:
+        return `struct ${own || "(anon)"}`;
+      case KIND.UNION:
+        return `union ${own || "(anon)"}`;
+      case KIND.ENUM:
+      case KIND_ENUM64:
+        return `enum ${own || "(anon)"}`;
+      case KIND_FUNC_PROTO:
+        return `${typeName(r.ref, depth + 1)} (${entries(id)
+          .map((p) => typeName(p.type, depth + 1))
+          .join(", ")})`;
+      default:
+        return own || "(anon)";
+    }
+  };
+  return { structs, funcs, kfuncs, entries, prototype, arrayLength, typeName: (id) => typeName(id) };
 }
 
 function extraSize(kind: number, vlen: number): number {
@@ -89,67 +195,4 @@ function extraSize(kind: number, vlen: number): number {
     default:
       throw new BtfError(`unknown BTF kind ${kind}`);
   }
-}
-
-/** What the generated schedulers need from the kernel, with what each is for. */
-export const HOOK_REQUIREMENTS = {
-  framework: "mptcp_sched_ops",
-  structOps: "bpf_struct_ops_mptcp_sched_ops",
-  kfuncs: [
-    "bpf_iter_mptcp_subflow_new",
-    "bpf_iter_mptcp_subflow_next",
-    "bpf_iter_mptcp_subflow_destroy",
-    "bpf_mptcp_subflow_tcp_sock",
-    "mptcp_subflow_active",
-    "mptcp_subflow_set_scheduled",
-  ],
-} as const;
-
-export interface HookDetection {
-  readonly present: boolean;
-  /** The kernel has MPTCP's scheduler framework (struct mptcp_sched_ops). */
-  readonly framework: boolean;
-  /** What is missing, by BTF name. */
-  readonly missing: readonly string[];
-  /** One sentence for users: what the kernel lacks, or that it has everything. */
-  readonly sentence: string;
-}
-
-export function detectSchedulerHook(names: BtfNames): HookDetection {
-  const framework = names.structs.has(HOOK_REQUIREMENTS.framework);
-  const missing: string[] = [];
-  if (!framework) missing.push(`struct ${HOOK_REQUIREMENTS.framework}`);
-  if (!names.structs.has(HOOK_REQUIREMENTS.structOps)) missing.push(`struct ${HOOK_REQUIREMENTS.structOps}`);
-  const isKfunc = (f: string) => (names.kfuncs.size > 0 ? names.kfuncs.has(f) : names.funcs.has(f));
-  for (const f of HOOK_REQUIREMENTS.kfuncs) if (!isKfunc(f)) missing.push(`kfunc ${f}`);
-  if (missing.length === 0)
-    return { present: true, framework, missing, sentence: "this kernel has the BPF hook for MPTCP packet schedulers (struct_ops mptcp_sched_ops)" };
-  const kfuncs = missing.filter((m) => m.startsWith("kfunc ")).map((m) => m.slice("kfunc ".length));
-  const lacks = [
-    ...(names.structs.has(HOOK_REQUIREMENTS.structOps) ? [] : ["struct_ops mptcp_sched_ops"]),
-    ...(kfuncs.length === 0
-      ? []
-      : [`kfunc${kfuncs.length === 1 ? "" : "s"} ${kfuncs.slice(0, 2).join(", ")}${kfuncs.length > 2 ? ` and ${kfuncs.length - 2} more` : ""}`]),
-  ];
-  const sentence = !framework
-    ? "this kernel lacks MPTCP's packet scheduler framework (struct mptcp_sched_ops), so no scheduler can be attached"
-    : `this kernel has MPTCP's scheduler framework but not the BPF hook for it (no ${lacks.join(" and no ")}; the hook is in the MPTCP development tree, multipath-tcp/mptcp_net-next)`;
-  return { present: false, framework, missing, sentence };
-}
-
-/** Hook detection on a BTF file (default: the running kernel's). */
-export function detectSchedulerHookIn(path = VMLINUX_BTF): HookDetection {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return {
-      present: false,
-      framework: false,
-      missing: [path],
-      sentence: `cannot read the kernel's BTF at ${path} (${code ?? String(cause)}); the kernel needs CONFIG_DEBUG_INFO_BTF`,
-    };
-  }
-  return detectSchedulerHook(readBtfNames(bytes));
 }

@@ -12,7 +12,7 @@ import type { PolicyModel } from "../../compiler/model.js";
 import type { Strategy } from "../../compiler/plan.js";
 import { classifySchedulers, type SchedulerFallback } from "../../compiler/scheduler/fallback.js";
 import { attachPolicy, detachPolicy } from "../bpf/attach.js";
-import { detectSchedulerHookIn } from "../bpf/btf.js";
+import { detectSchedulerHookIn } from "../bpf/hook.js";
 import type { MptcpPathManager } from "../netlink/index.js";
 import type { Logger } from "./logger.js";
 
