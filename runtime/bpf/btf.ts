@@ -42,6 +42,10 @@ export interface Btf {
   arrayLength(id: number): number | undefined;
   /** A type as C writes it: "struct sock *", "int", "char [16]". */
   typeName(id: number): string;
+  /** Size in bytes of a struct, union, enum or integer type; undefined for other kinds. */
+  size(id: number): number | undefined;
+  /** The value of an enumerator (any enum, named or not), e.g. MPTCP_EVENT_LISTENER_CREATED. */
+  enumerator(name: string): number | undefined;
 }
 
 /** Struct and function names of a raw BTF blob, for tests and quick checks. */
@@ -130,6 +134,27 @@ export function readBtf(bytes: Uint8Array): Btf {
     const r = record(strip(id));
     return r?.kind === KIND.ARRAY ? u32(r.at + 12 + 8) : undefined;
   };
+  const size = (id: number) => {
+    const r = record(id);
+    return r && (r.kind === KIND.STRUCT || r.kind === KIND.UNION || r.kind === KIND.ENUM || r.kind === KIND_ENUM64 || r.kind === KIND.INT) ? r.ref : undefined;
+  };
+  // Enumerators are looked up rarely (feature probes): indexed on the first lookup.
+  let enumerators: Map<string, number> | undefined;
+  const enumerator = (wanted: string) => {
+    if (!enumerators) {
+      enumerators = new Map();
+      for (let id = 1; id < offsets.length; id++) {
+        const r = record(id);
+        if (!r || (r.kind !== KIND.ENUM && r.kind !== KIND_ENUM64)) continue;
+        const width = r.kind === KIND.ENUM ? 8 : 12;
+        for (let i = 0; i < r.vlen; i++) {
+          const n = name(u32(r.at + 12 + width * i));
+          if (!enumerators.has(n)) enumerators.set(n, view.getInt32(r.at + 12 + width * i + 4, little));
+        }
+      }
+    }
+    return enumerators.get(wanted);
+  };
   const typeName = (id: number, depth = 0): string => {
     const r = record(id);
     if (!r) return "void";
@@ -163,7 +188,7 @@ export function readBtf(bytes: Uint8Array): Btf {
         return own || "(anon)";
     }
   };
-  return { structs, funcs, kfuncs, entries, prototype, arrayLength, typeName: (id) => typeName(id) };
+  return { structs, funcs, kfuncs, entries, prototype, arrayLength, typeName: (id) => typeName(id), size, enumerator };
 }
 
 function extraSize(kind: number, vlen: number): number {

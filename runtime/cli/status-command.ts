@@ -1,6 +1,8 @@
 // `mptcp-policy status [--format text|json] [-n NETNS]`: the namespace's path
 // manager, limits, endpoints, and live MPTCP connections with their subflows.
 import { formatOption, type Command } from "./command.js";
+import { FEATURE_DESCRIPTIONS, FEATURE_NAMES, probeKernelFeatures, type KernelFeatures } from "../kernel/features.js";
+import { MptcpPathManager } from "../netlink/index.js";
 import { readStatus, type MptcpStatus } from "../netlink/status.js";
 import { UsageError } from "./errors.js";
 import { netnsOption, reportFailure } from "./monitor-command.js";
@@ -8,11 +10,41 @@ import { writeOut } from "./output.js";
 
 const endpoint = (address: string, port: number, family: string): string => (family === "ipv6" ? `[${address}]:${port}` : `${address}:${port}`);
 
+/** What `status` shows: the namespace's state and what its kernel can do. */
+export interface StatusReport extends MptcpStatus {
+  /** The sysctl that switches the path manager here (net.mptcp.path_manager or net.mptcp.pm_type). */
+  readonly path_manager_sysctl: string | null;
+  readonly kernel_features: { readonly release: string } & KernelFeatures["features"];
+}
+
+export function statusReport(status: MptcpStatus, kernel: KernelFeatures): StatusReport {
+  const { path_manager, ...rest } = status;
+  const pmSwitch = kernel.features.path_manager_switch;
+  return {
+    ...(rest as Omit<MptcpStatus, "path_manager">),
+    path_manager,
+    path_manager_sysctl: pmSwitch.available ? `net.mptcp.${pmSwitch.value}` : null,
+    kernel_features: { release: kernel.release, ...kernel.features },
+  } as StatusReport;
+}
+
+/** One line per kernel feature: name, yes/no/unknown (value), how it was told. */
+export function formatKernelFeatures(kernel: KernelFeatures): string[] {
+  const width = Math.max(...FEATURE_NAMES.map((n) => FEATURE_DESCRIPTIONS[n].length));
+  return FEATURE_NAMES.map((name) => {
+    const f = kernel.features[name];
+    const answer = f.available === null ? "unknown" : f.available ? "yes" : "no";
+    const value = f.value !== undefined && f.value !== "" ? ` (${f.value})` : "";
+    return `  ${FEATURE_DESCRIPTIONS[name].padEnd(width)}  ${answer}${value}: ${f.how}`;
+  });
+}
+
 /** The status as text (like `ip mptcp endpoint` and `ss -M` lines) or as one JSON object. */
-export function formatStatus(status: MptcpStatus, format: "text" | "json"): string {
+export function formatStatus(status: StatusReport, format: "text" | "json"): string {
   if (format === "json") return JSON.stringify(status, null, 2);
   const lines: string[] = [];
-  lines.push(`path manager: ${status.path_manager}${status.enabled ? "" : " (MPTCP disabled: net.mptcp.enabled=0)"}`);
+  const via = status.path_manager_sysctl ? ` (${status.path_manager_sysctl})` : "";
+  lines.push(`path manager: ${status.path_manager}${via}${status.enabled ? "" : " (MPTCP disabled: net.mptcp.enabled=0)"}`);
   lines.push(`limits: subflows ${status.limits.subflows} add_addr_accepted ${status.limits.add_addr_accepted}`);
   lines.push(`endpoints:${status.endpoints.length === 0 ? " none" : ""}`);
   for (const e of status.endpoints) {
@@ -39,17 +71,25 @@ export function formatStatus(status: MptcpStatus, format: "text" | "json"): stri
   }
   lines.push(`listeners:${status.listeners.length === 0 ? " none" : ""}`);
   for (const l of status.listeners) lines.push(`  ${endpoint(l.saddr, l.sport, l.family)}`);
+  const { release, ...features } = status.kernel_features;
+  lines.push(`kernel features (Linux ${release}):`, ...formatKernelFeatures({ release, features }));
   return lines.join("\n");
 }
 
 export async function runStatus(options: { format: "text" | "json"; netns: string | undefined }): Promise<number> {
-  let status: MptcpStatus;
+  let report: StatusReport;
   try {
-    status = await readStatus({ netns: options.netns });
+    const status = await readStatus({ netns: options.netns });
+    const pm = await MptcpPathManager.open({ netns: options.netns });
+    try {
+      report = statusReport(status, await probeKernelFeatures({ netns: options.netns, pathManager: pm }));
+    } finally {
+      pm.close();
+    }
   } catch (error) {
     return reportFailure(error);
   }
-  writeOut(formatStatus(status, options.format));
+  writeOut(formatStatus(report, options.format));
   return 0;
 }
 
@@ -61,7 +101,10 @@ export const statusCommand: Command = {
 Shows the network namespace's MPTCP path manager (kernel or userspace), its
 limits and endpoints with their flags, and the live MPTCP connections with
 their subflows (token, addresses, ports, ids, backup) and listeners, read from
-the path manager and sock_diag (what 'ip mptcp' and 'ss -M' show).
+the path manager and sock_diag (what 'ip mptcp' and 'ss -M' show), then the
+kernel features mptcp-policy relies on, as probed on this kernel (BTF, sysctls,
+and an endpoint of 192.0.2.1 with the laminar flag, written, read back and
+removed; see docs/kernels.md).
 
 Options:
   --format text|json   text (default) or one JSON object

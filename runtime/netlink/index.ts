@@ -14,6 +14,7 @@ export { SockDiag, type MptcpSocket, type SubflowSocket, type MptcpInfo } from "
 export {
   readStatus,
   readPathManager,
+  readSysctls,
   type MptcpStatus,
   type ConnectionStatus,
   type SubflowStatus,
