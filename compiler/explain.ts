@@ -1,9 +1,14 @@
 // The plan in words, rule by rule, for `mptcp-policy explain` and the playground.
-// A pure function of the model and its plan.
-import type { ActionModel, ConditionModel, PolicyModel } from "./model.js";
+// A pure function of the model, its plan and what the caller says about the kernel.
+import { describeCondition } from "./explain-conditions.js";
+import { explainSchedulers, type SchedulerExplainOptions } from "./explain-schedulers.js";
+import type { ActionModel, PolicyModel } from "./model.js";
 import { planPolicy, type Plan } from "./plan.js";
 
-export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)): string {
+export { describeCondition } from "./explain-conditions.js";
+export type { KernelDescription, SchedulerExplainOptions, SchedulerFallbackMode } from "./explain-schedulers.js";
+
+export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model), options: SchedulerExplainOptions = {}): string {
   const lines: string[] = [];
   lines.push(
     plan.strategy === "kernel"
@@ -28,51 +33,8 @@ export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)
     lines.push(`${rule.at.file}:${rule.at.line}: ${trigger}${condition}:`);
     for (const action of rule.actions) lines.push(`  - ${describeAction(action)}${action.afterUs > 0 ? `, after ${formatDelay(action.afterUs)}` : ""}`);
   }
-  for (const scheduler of model.schedulers) {
-    lines.push(`${scheduler.at.file}:${scheduler.at.line}: scheduler ${scheduler.name} serves ${scheduler.selector ? `connections where ${describeCondition(scheduler.selector)}` : "every other connection"}.`);
-  }
+  lines.push(...explainSchedulers(model, plan.strategy, options));
   return `${lines.join("\n")}\n`;
-}
-
-export function describeCondition(c: ConditionModel): string {
-  switch (c.op) {
-    case "and":
-      return c.operands.map((o) => wrap(o, "or")).join(" and ");
-    case "or":
-      return c.operands.map((o) => wrap(o, "and")).join(" or ");
-    case "not":
-      return `not (${describeCondition(c.operand)})`;
-    case "iface":
-      return c.names.length === 1 ? `the interface is ${c.names[0]}` : `the interface is one of ${c.names.join(", ")}`;
-    case "address":
-      return `the ${c.side} address is in ${c.prefixes.map((p) => `${p.address}/${p.prefixLength}`).join(" or ")}`;
-    case "port":
-      return `the ${c.side} port ${words(c.cmp)} ${c.value}`;
-    case "family":
-      return `the family is ${c.value === "ipv4" ? "IPv4" : "IPv6"}`;
-    case "side":
-      return c.value === "server" ? "the peer opened the connection" : "this host opened the connection";
-    case "backup":
-      return "the subflow is a backup";
-    case "active":
-      return "the subflow is not a backup";
-    case "stale":
-      return "the subflow is stale";
-    case "error":
-      return `the subflow closed with ${c.name ?? "errno"} (${c.errno})`;
-    case "subflows":
-      return `the number of subflows ${words(c.cmp)} ${c.value}`;
-    case "metric":
-      return `${c.metric} ${words(c.cmp)} ${c.value}`;
-  }
-}
-
-function wrap(c: ConditionModel, lower: "and" | "or"): string {
-  return c.op === lower ? `(${describeCondition(c)})` : describeCondition(c);
-}
-
-function words(cmp: string): string {
-  return { "<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not" }[cmp] ?? cmp;
 }
 
 function describeAction(a: ActionModel): string {

@@ -187,6 +187,12 @@ describe("the check worker's analysis", () => {
     const outputs = outputsOf(modelOf(LAPTOP));
     expect(outputs.plan.strategy).toBe("userspace");
     expect(outputs.explain).toContain("userspace path manager");
+    // The browser knows no kernel: explain says what run does with and without the hook.
+    expect(outputs.explain).toContain(
+      "20-rules.policy:55: scheduler prefer_wifi serves every other connection.\n  - with the BPF scheduler hook (MPTCP development tree): attached:",
+    );
+    expect(outputs.explain).toMatch(/\n {2}- without it \(mainline kernels\): approximated by backup flags: subflows where iface wifi /);
+    expect(outputs.explain).not.toContain("Kernel:");
     expect(formatText({ name: "a.policy", text: 'on  iface_up   wifi then log "x"' })).toEqual({ text: 'on iface_up wifi then log "x"\n' });
     expect(formatText({ name: "a.policy", text: "on iface_up wifi then" })).toHaveProperty("error");
   });
