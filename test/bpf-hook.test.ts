@@ -109,7 +109,7 @@ describe("BTF reading without clang", () => {
       "get_retrans: int (struct mptcp_sock *) *",
     ]);
     expect(detection.sentence).toMatch(
-      /^this kernel has MPTCP's scheduler framework but not the BPF hook for it \(no struct_ops mptcp_sched_ops and no kfuncs bpf_iter_mptcp_subflow_new, bpf_iter_mptcp_subflow_next and 4 more; the hook is in the MPTCP development tree/,
+      /^this kernel has MPTCP's scheduler framework but not the BPF hook for it \(no struct_ops mptcp_sched_ops and no kfuncs bpf_iter_mptcp_subflow_new, bpf_iter_mptcp_subflow_next and 5 more; the hook is in the MPTCP development tree/,
     );
   });
 

@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import ipaddr from "ipaddr.js";
 import type { ConditionModel, PolicyModel } from "../compiler/model.js";
+import type { Purpose } from "../compiler/scheduler/evaluate.js";
 import { METRIC_MAX, type Snapshot, type SubflowSnapshot } from "../compiler/scheduler/snapshot.js";
 import { METRICS, type MetricName } from "../language/vocabulary.js";
 
@@ -182,6 +183,8 @@ function addresses(values: PolicyValues, family: "ipv4" | "ipv6"): string[] {
 export interface GeneratedInput {
   readonly snapshot: Snapshot;
   readonly turn: number;
+  /** New data, or a retransmission (get_retrans: idle subflows only, no turn taken). */
+  readonly purpose: Purpose;
 }
 
 export function snapshotArbitrary(model: PolicyModel): fc.Arbitrary<GeneratedInput> {
@@ -195,6 +198,7 @@ export function snapshotArbitrary(model: PolicyModel): fc.Arbitrary<GeneratedInp
     stale: fc.boolean(),
     backup: fc.boolean(),
     active: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    sndbufFull: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
   const port = fc.oneof(fc.constantFrom(...values.ports), fc.integer({ min: 0, max: 65535 }));
   const connection = fc.constantFrom<"ipv4" | "ipv6">("ipv4", "ipv6").chain((family) =>
@@ -218,5 +222,6 @@ export function snapshotArbitrary(model: PolicyModel): fc.Arbitrary<GeneratedInp
   return fc.record({
     snapshot: fc.record({ connection, subflows }),
     turn: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(0xffff_ffff, 0xffff_fffe), fc.integer({ min: 0, max: 0xffff_ffff })),
+    purpose: fc.oneof({ weight: 3, arbitrary: fc.constant<Purpose>("send") }, { weight: 1, arbitrary: fc.constant<Purpose>("retrans") }),
   });
 }

@@ -22,13 +22,17 @@ function policy(text: string): PolicyModel {
 
 const IFACES = 'interface wifi = "wlan*"\ninterface lte = "wwan0"\n';
 
-function sf(ifname: string, over: Partial<SubflowSnapshot["metrics"]> & { backup?: boolean; active?: boolean; stale?: boolean } = {}): SubflowSnapshot {
-  const { backup = false, active = true, stale = false, ...metrics } = over;
+function sf(
+  ifname: string,
+  over: Partial<SubflowSnapshot["metrics"]> & { backup?: boolean; active?: boolean; stale?: boolean; sndbufFull?: boolean } = {},
+): SubflowSnapshot {
+  const { backup = false, active = true, stale = false, sndbufFull = false, ...metrics } = over;
   return {
     ifname,
     backup,
     active,
     stale,
+    sndbufFull,
     metrics: { rtt: 20000, rtt_var: 1000, cwnd: 10, inflight: 0, queued: 0, pacing: 125000, lost: 0, retrans: 0, ...metrics },
   };
 }
@@ -62,6 +66,32 @@ describe("reference evaluator", () => {
     const text = `${IFACES}scheduler s {\n  use by lowest rtt\n}`;
     expect(decide(text, snap([sf("wlan0", { rtt: 1, active: false }), sf("wwan0", { rtt: 9 })])).scheduled).toEqual([1]);
     expect(decide(text, snap([sf("wlan0", { active: false })]))).toEqual({ scheduler: "s", step: null, scheduled: [], turn: 0 });
+  });
+
+  it("never chooses a subflow whose send buffer is full, at any step (regression: the kernel's push loop stopped there)", () => {
+    const text = `${IFACES}scheduler s {\n  use where iface wifi\n  redundant where not backup\n  round_robin where backup\n  use any\n}`;
+    const full = { sndbufFull: true };
+    expect(decide(text, snap([sf("wlan0", { rtt: 1, ...full }), sf("wlan1", { rtt: 9 })]))).toMatchObject({ step: 1, scheduled: [1] });
+    expect(decide(text, snap([sf("wlan0", full), sf("wwan0"), sf("eth0", full)]))).toMatchObject({ step: 2, scheduled: [1] });
+    expect(decide(text, snap([sf("wwan0", full), sf("eth0", { backup: true, ...full }), sf("eth1", { backup: true })]))).toMatchObject({ step: 3, scheduled: [2] });
+    expect(decide(text, snap([sf("wwan0", full)]))).toMatchObject({ step: null, scheduled: [] });
+  });
+
+  it("retransmission: the same steps over subflows that are not stale and have nothing outstanding; no turn is taken (regression)", () => {
+    const model = policy(`${IFACES}scheduler r for remote port 5060 {\n  round_robin\n}\nscheduler d for remote port 5061 {\n  redundant\n}\nscheduler s {\n  use by lowest rtt\n}`);
+    const match = interfaceMatcher(model);
+    const retrans = (s: Snapshot, turn = 0) => decideSchedule(model, s, match, turn, "retrans");
+    // The lowest-rtt subflow stalled with data in flight: new data still goes there, a retransmission does not.
+    const stalled = snap([sf("wlan0", { rtt: 1, queued: 3000 }), sf("wwan0", { rtt: 50 }), sf("eth0", { rtt: 2, stale: true })]);
+    expect(decideSchedule(model, stalled, match).scheduled).toEqual([0]);
+    expect(retrans(stalled).scheduled).toEqual([1]);
+    expect(retrans(snap([sf("wlan0", { queued: 1 })]))).toMatchObject({ scheduler: "s", step: null, scheduled: [] });
+    // round_robin: a retransmission takes the subflow the turn points at, and leaves the turn.
+    const rr = snap([sf("a"), sf("b"), sf("c")], { remotePort: 5060 });
+    expect(retrans(rr, 4)).toEqual({ scheduler: "r", step: 1, scheduled: [1], turn: 4 });
+    expect(decideSchedule(model, rr, match, 4)).toEqual({ scheduler: "r", step: 1, scheduled: [1], turn: 5 });
+    // redundant: every idle match gets the same retransmitted data.
+    expect(retrans(snap([sf("a"), sf("b", { queued: 10 }), sf("c")], { remotePort: 5061 })).scheduled).toEqual([0, 2]);
   });
 
   it("'active' in a condition means not a backup, not the snapshot's active", () => {
@@ -137,6 +167,8 @@ describe("snapshots", () => {
     const s = parseSnapshot(line);
     expect(s.connection).toEqual({ family: "ipv4", local: "10.1.1.1", remote: "192.0.2.7", localPort: 40000, remotePort: 443, side: "client" });
     expect(s.subflows[0]?.metrics.pacing).toBe(1250000);
+    expect(s.subflows[0]?.sndbufFull).toBe(false);
+    expect(parseSnapshot({ ...line, subflows: [{ ...line.subflows[0], sndbuf_full: true }] }).subflows[0]?.sndbufFull).toBe(true);
   });
 
   it.each([
@@ -144,6 +176,7 @@ describe("snapshots", () => {
     [{ ...line, connection: { ...line.connection, local: "2001:db8::1" } }, "connection.local: expected an IPv4 address"],
     [{ ...line, subflows: [{ ...line.subflows[0], rtt: 2 ** 32 }] }, "subflows[0].rtt: expected a whole number from 0 to 4294967295"],
     [{ ...line, subflows: [{ ...line.subflows[0], active: "yes" }] }, "subflows[0].active: expected true or false"],
+    [{ ...line, subflows: [{ ...line.subflows[0], sndbuf_full: 1 }] }, "subflows[0].sndbuf_full: expected true or false"],
     [{ ...line, connection: { ...line.connection, side: "peer" } }, 'connection.side: expected "client" or "server"'],
   ])("names the bad field: %#", (json, message) => {
     expect(() => parseSnapshot(json)).toThrow(SnapshotError);
@@ -158,6 +191,8 @@ describe("snapshots", () => {
       2, 3, 0x0a010101, 1, 7,
     ]);
     expect([view.getBigUint64(56 + 8, true), view.getUint32(56 + 16, true), view.getUint32(56 + 44, true)]).toEqual([5n, 23000, 1]);
+    const full = encodeTestInput(parseSnapshot({ ...line, subflows: [{ ...line.subflows[0], sndbuf_full: true }] }), { ifaceMasks: [], turn: 0, purpose: "retrans" });
+    expect([new DataView(full.buffer).getUint8(8 + 42), new DataView(full.buffer).getUint32(56 + 44, true)]).toEqual([1, 1 | 8]);
     expect(addressWords("::ffff:10.1.1.1")).toEqual({ kind: 4, words: [0x0a010101, 0, 0, 0] });
     expect(decodeResult(new Uint8Array([2, 3, 0b101, 0, 9, 0, 0, 0]))).toEqual({ sched: 2, step: 3, mask: 5, turn: 9 });
   });

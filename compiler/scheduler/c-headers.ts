@@ -74,12 +74,18 @@ export const POLICY_H = String.raw`/* SPDX-License-Identifier: GPL-2.0 */
  *
  * Semantics (the TypeScript reference evaluator, compiler/scheduler/evaluate.ts, has
  * the same; differential tests run both on the same snapshots):
- *  - only usable subflows (MPP_F_ACTIVE, the kernel's mptcp_subflow_active()) are ever
- *    chosen; a step looks at the usable subflows that match its condition;
+ *  - mpp_prepare() runs first and marks the subflows this decision may choose
+ *    (MPP_F_USABLE): those the kernel can send on (MPP_F_ACTIVE: mptcp_subflow_active())
+ *    whose send buffer is not full (the kernel's sk_stream_memory_free()); for a
+ *    retransmission (conn.purpose MPP_FOR_RETRANS) only those of them that are not
+ *    stale and have nothing outstanding at TCP level (queued == 0), as the kernel's
+ *    own mptcp_subflow_get_retrans() wants;
+ *  - only those are ever chosen; a step looks at the ones that match its condition;
  *  - use: the one with the lowest (highest) value, ties to the first in list order;
  *  - use any: the first usable subflow in list order;
  *  - redundant: every match;
- *  - round_robin: match number (turn mod matches), and the turn advances by one;
+ *  - round_robin: match number (turn mod matches), and the turn advances by one (not
+ *    for a retransmission);
  *  - entries of sf[] past conn.nr have flags 0, so the loops need not test nr;
  *  - the first step that finds a subflow decides.
  */
@@ -92,6 +98,12 @@ export const POLICY_H = String.raw`/* SPDX-License-Identifier: GPL-2.0 */
 #define MPP_F_ACTIVE 1u	/* the kernel can send on it: established, not closing */
 #define MPP_F_BACKUP 2u	/* a backup subflow (our request or the peer's) */
 #define MPP_F_STALE 4u	/* the path manager marked it stale */
+#define MPP_F_SNDBUF_FULL 8u	/* its send buffer is full (not sk_stream_memory_free()) */
+#define MPP_F_USABLE 16u	/* set by mpp_prepare(): this decision may choose it */
+
+/* struct mpp_conn.purpose: what the decision is for */
+#define MPP_FOR_SEND 0	/* get_send: new data */
+#define MPP_FOR_RETRANS 1	/* get_retrans: data sent once, not acknowledged in time */
 
 #define MPP_SIDE_CLIENT 0
 #define MPP_SIDE_SERVER 1
@@ -120,7 +132,8 @@ struct mpp_conn {
 	__u8 side;	/* MPP_SIDE_* */
 	__u8 nr;	/* entries used in mpp_snapshot.sf; the others have flags 0 */
 	__u8 subflows;	/* the connection's subflows (nr, or more in the kernel) */
-	__u16 pad;
+	__u8 purpose;	/* MPP_FOR_* */
+	__u8 pad;
 	__u32 turn;	/* round_robin: turns taken so far */
 };
 
@@ -145,6 +158,22 @@ _Static_assert(sizeof(struct mpp_result) == 8, "struct mpp_result layout");
 static __always_inline bool mpp_always(const struct mpp_conn *c, const struct mpp_subflow *s)
 {
 	return true;
+}
+
+/* Mark the subflows this decision may choose (MPP_F_USABLE), once, before the steps:
+ * the steps then test one bit, as cheap for the verifier as for the CPU. */
+static __always_inline void mpp_prepare(struct mpp_snapshot *snap)
+{
+	bool retrans = snap->conn.purpose == MPP_FOR_RETRANS;
+
+	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++) {
+		struct mpp_subflow *s = &snap->sf[i];
+		bool usable = (s->flags & (MPP_F_ACTIVE | MPP_F_SNDBUF_FULL)) == MPP_F_ACTIVE;
+
+		if (retrans && ((s->flags & MPP_F_STALE) || s->queued != 0))
+			usable = false;
+		s->flags = usable ? s->flags | MPP_F_USABLE : s->flags & ~MPP_F_USABLE;
+	}
 }
 
 /* Prefix tests; len is a constant, so the masks fold at compile time. */
@@ -209,7 +238,7 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 		__u64 value_ = 0;                                                           \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
-			if (!(s_->flags & MPP_F_ACTIVE) || !WHERE(&(snap)->conn, s_))      \
+			if (!(s_->flags & MPP_F_USABLE) || !WHERE(&(snap)->conn, s_))      \
 				continue;                                                   \
 			if (!found_ || (__u64)s_->FIELD BETTER value_) {                    \
 				found_ = 1;                                                 \
@@ -226,12 +255,15 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 	do {                                                                                \
 		mpp_fresh();                                                                   \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
-			if ((snap)->sf[i_].flags & MPP_F_ACTIVE)                            \
+			if ((snap)->sf[i_].flags & MPP_F_USABLE)                            \
 				return mpp_found((r), (step), 1u << i_);                    \
 		}                                                                           \
 	} while (0)
 
-/* redundant [where WHERE]: every match. A flag, not the mask, says whether the step
+/* redundant [where WHERE]: every match. On the MPTCP development tree's kernel this does
+ * not duplicate new data: the push path sends the next pending data on each scheduled
+ * subflow in turn; only a retransmission (get_retrans, MPP_FOR_RETRANS) re-sends the
+ * same data on every scheduled subflow. A flag, not the mask, says whether the step
  * found anything: the verifier then need not explore every mask. */
 #define MPP_REDUNDANT(snap, r, step, WHERE)                                                 \
 	do {                                                                                \
@@ -239,7 +271,7 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 		__u32 m_ = 0, found_ = 0;                                                   \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
-			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_)) {      \
+			if ((s_->flags & MPP_F_USABLE) && WHERE(&(snap)->conn, s_)) {      \
 				m_ |= 1u << i_;                                             \
 				found_ = 1;                                                 \
 			}                                                                   \
@@ -251,25 +283,26 @@ static __always_inline int mpp_found(struct mpp_result *r, __u8 step, __u32 mask
 /* round_robin [where WHERE]: count the matches, then take match number turn % count
  * in a second pass. As above, a flag says whether there was a match, so the count and
  * the position stay unknown to the verifier and its states merge. The turn advances
- * by one. */
+ * by one, except for a retransmission, which takes no turn. */
 #define MPP_ROUND_ROBIN(snap, r, step, WHERE)                                               \
 	do {                                                                                \
 		mpp_fresh();                                                                   \
 		__u32 n_ = 0, found_ = 0;                                                   \
 		for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                            \
 			const struct mpp_subflow *s_ = &(snap)->sf[i_];                     \
-			if ((s_->flags & MPP_F_ACTIVE) && WHERE(&(snap)->conn, s_)) {      \
+			if ((s_->flags & MPP_F_USABLE) && WHERE(&(snap)->conn, s_)) {      \
 				n_++;                                                       \
 				found_ = 1;                                                 \
 			}                                                                   \
 		}                                                                           \
 		if (found_) {                                                               \
 			__u32 k_ = (snap)->conn.turn % n_;                                  \
-			(r)->turn = (snap)->conn.turn + 1;                                  \
+			if ((snap)->conn.purpose != MPP_FOR_RETRANS)                        \
+				(r)->turn = (snap)->conn.turn + 1;                          \
 			mpp_fresh();                                                        \
 			for (int i_ = 0; i_ < MPP_MAX_SUBFLOWS; i_++) {                    \
 				const struct mpp_subflow *s_ = &(snap)->sf[i_];             \
-				if (!(s_->flags & MPP_F_ACTIVE) || !WHERE(&(snap)->conn, s_)) \
+				if (!(s_->flags & MPP_F_USABLE) || !WHERE(&(snap)->conn, s_)) \
 					continue;                                           \
 				if (k_ == 0)                                                \
 					return mpp_found((r), (step), 1u << i_);            \
@@ -288,13 +321,22 @@ export const KERNEL_H = String.raw`/* SPDX-License-Identifier: GPL-2.0 */
  *
  * The struct_ops side of a generated scheduler: the kernel types, fields and kfuncs it
  * uses (CO-RE: preserve_access_index, so no vmlinux.h and no kernel headers), and
- * mpp_get_send(), which fills a snapshot from mptcp_sock, the subflow contexts and
- * their tcp_sock, runs the decision core and marks the chosen subflows scheduled.
+ * mpp_get_send() and mpp_get_retrans(), which fill a snapshot from mptcp_sock, the
+ * subflow contexts and their tcp_sock, run the decision core and mark the chosen
+ * subflows scheduled.
  *
  * Interface: the BPF MPTCP packet scheduler of the MPTCP development tree
  * (multipath-tcp/mptcp_net-next, net/mptcp/bpf.c): struct_ops mptcp_sched_ops with
- * get_send(msk), the subflow iterator kfuncs bpf_iter_mptcp_subflow_{new,next,destroy},
- * bpf_mptcp_subflow_tcp_sock(), mptcp_subflow_active(), mptcp_subflow_set_scheduled().
+ * get_send(msk) and get_retrans(msk), the subflow iterator kfuncs
+ * bpf_iter_mptcp_subflow_{new,next,destroy}, bpf_mptcp_subflow_tcp_sock(),
+ * mptcp_subflow_active(), bpf_sk_stream_memory_free(), mptcp_subflow_set_scheduled().
+ *
+ * What the kernel does with the scheduled subflows (net/mptcp/protocol.c): for new data
+ * (__mptcp_push_pending) it sends the next pending data on each scheduled subflow in
+ * list order, so several scheduled subflows share the data rather than each carrying
+ * all of it; a subflow whose send buffer is full would end the push loop, which is
+ * why such subflows are not chosen. For a retransmission (__mptcp_retrans) it re-sends
+ * the oldest unacknowledged data on every scheduled subflow.
  */
 #ifndef MPTCP_POLICY_KERNEL_H
 #define MPTCP_POLICY_KERNEL_H
@@ -378,6 +420,7 @@ extern struct mptcp_subflow_context *bpf_iter_mptcp_subflow_next(struct bpf_iter
 extern void bpf_iter_mptcp_subflow_destroy(struct bpf_iter_mptcp_subflow *it) __weak __ksym;
 extern struct sock *bpf_mptcp_subflow_tcp_sock(const struct mptcp_subflow_context *subflow) __ksym;
 extern bool mptcp_subflow_active(struct mptcp_subflow_context *subflow) __ksym;
+extern bool bpf_sk_stream_memory_free(const struct sock *sk) __ksym;
 extern void mptcp_subflow_set_scheduled(struct mptcp_subflow_context *subflow, bool scheduled) __ksym;
 
 /* for each subflow of the connection sk: an open-coded iterator, destroyed on every way
@@ -483,6 +526,8 @@ static __always_inline void mpp_fill_subflow(struct mpp_subflow *s, struct mptcp
 		return;
 	if (mptcp_subflow_active(subflow))
 		s->flags |= MPP_F_ACTIVE;
+	if (!bpf_sk_stream_memory_free(ssk))
+		s->flags |= MPP_F_SNDBUF_FULL;
 	if (BPF_CORE_READ_BITFIELD(subflow, backup) || BPF_CORE_READ_BITFIELD(subflow, request_bkup))
 		s->flags |= MPP_F_BACKUP;
 	if (BPF_CORE_READ_BITFIELD(subflow, stale))
@@ -499,7 +544,8 @@ static __always_inline void mpp_fill_subflow(struct mpp_subflow *s, struct mptcp
 }
 
 /* No scheduler of the policy serves the connection: what the kernel's default scheduler
- * would prefer, roughly: the first usable non-backup subflow, else the first usable. */
+ * would prefer, roughly: the first usable non-backup subflow, else the first usable
+ * (for a retransmission, usable means idle as well, as in mptcp_subflow_get_retrans()). */
 static __always_inline __u32 mpp_kernel_like(const struct mpp_snapshot *snap)
 {
 	__u32 backup = 0;
@@ -507,7 +553,7 @@ static __always_inline __u32 mpp_kernel_like(const struct mpp_snapshot *snap)
 	for (int i = 0; i < MPP_MAX_SUBFLOWS; i++) {
 		__u32 flags = snap->sf[i].flags;
 
-		if (!(flags & MPP_F_ACTIVE))
+		if (!(flags & MPP_F_USABLE))
 			continue;
 		if (!(flags & MPP_F_BACKUP))
 			return 1u << i;
@@ -517,9 +563,9 @@ static __always_inline __u32 mpp_kernel_like(const struct mpp_snapshot *snap)
 	return backup;
 }
 
-/* get_send: snapshot, decide, mark. sched < 0: the policy's choice of scheduler
- * (mpp_decide); otherwise scheduler number sched alone (mpp_run). */
-static __always_inline int mpp_get_send(struct mptcp_sock *msk, int sched)
+/* get_send and get_retrans: snapshot, decide, mark. sched < 0: the policy's choice of
+ * scheduler (mpp_select); otherwise scheduler number sched alone (mpp_run). */
+static __always_inline int mpp_schedule(struct mptcp_sock *msk, int sched, __u8 purpose)
 {
 	struct sock *sk = (struct sock *)msk;
 	struct mptcp_subflow_context *subflow;
@@ -531,6 +577,7 @@ static __always_inline int mpp_get_send(struct mptcp_sock *msk, int sched)
 	if (!snap)
 		return -1;
 	mpp_fill_conn(&snap->conn, msk);
+	snap->conn.purpose = purpose;
 	mpp_for_each_subflow(subflow, sk) {
 		if (total >= MPP_MAX_WALK)
 			break;
@@ -544,6 +591,7 @@ static __always_inline int mpp_get_send(struct mptcp_sock *msk, int sched)
 	snap->conn.subflows = total;
 	for (__u32 i = n; i < MPP_MAX_SUBFLOWS; i++)
 		snap->sf[i & (MPP_MAX_SUBFLOWS - 1)].flags = 0;
+	mpp_prepare(snap);
 	r.turn = snap->conn.turn;
 	if (sched < 0)
 		sched = mpp_select(&snap->conn);
@@ -564,6 +612,20 @@ static __always_inline int mpp_get_send(struct mptcp_sock *msk, int sched)
 		n++;
 	}
 	return 0;
+}
+
+/* New data: the policy's steps over the usable subflows. */
+static __always_inline int mpp_get_send(struct mptcp_sock *msk, int sched)
+{
+	return mpp_schedule(msk, sched, MPP_FOR_SEND);
+}
+
+/* A retransmission: the same steps over the usable subflows that are not stale and have
+ * nothing outstanding, so it never lands on the subflow that stalled, and takes no
+ * round_robin turn. Without it, the kernel would ask get_send. */
+static __always_inline int mpp_get_retrans(struct mptcp_sock *msk, int sched)
+{
+	return mpp_schedule(msk, sched, MPP_FOR_RETRANS);
 }
 
 #endif
@@ -608,7 +670,7 @@ struct {
 		void *end = (void *)(long)ctx->data_end;                                    \
 		struct mpp_result *out = data;                                              \
 		struct mpp_result r = {};                                                   \
-		const struct mpp_test_input *in;                                            \
+		struct mpp_test_input *in;                                                  \
 		__u32 zero = 0;                                                             \
 		int index;                                                                  \
                                                                                             \
@@ -617,6 +679,7 @@ struct {
 		in = bpf_map_lookup_elem(&mpp_input, &zero);                                \
 		if (!in)                                                                    \
 			return XDP_ABORTED;                                                 \
+		mpp_prepare(&in->snap);                                                     \
 		r.turn = in->snap.conn.turn;                                                \
 		index = in->force ? (int)in->force - 1 : SELECT(&in->snap.conn);           \
 		if (index >= 0)                                                             \

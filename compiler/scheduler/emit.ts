@@ -109,7 +109,7 @@ export function generateStructOps(model: PolicyModel): string {
 }
 
 function structOps(comment: string, name: string, index: number): string {
-  const { variable, send } = structOpsNames(name);
+  const { variable, send, retrans } = structOpsNames(name);
   return `${comment}
 SEC("struct_ops/${send}")
 int BPF_PROG(${send}, struct mptcp_sock *msk)
@@ -117,9 +117,16 @@ int BPF_PROG(${send}, struct mptcp_sock *msk)
 	return mpp_get_send(msk, ${index});
 }
 
+SEC("struct_ops/${retrans}")
+int BPF_PROG(${retrans}, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, ${index});
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops ${variable} = {
 	.get_send = (void *)${send},
+	.get_retrans = (void *)${retrans},
 	.name = ${kernelNameLiteral(name)},
 };
 `;

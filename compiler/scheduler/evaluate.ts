@@ -5,11 +5,14 @@
 //
 //  - The first scheduler whose `for` matches the connection serves it (no `for`: any);
 //    none: the kernel's default scheduler keeps the connection (scheduler null).
-//  - Only usable subflows (`active` in the snapshot: the kernel can send on them) are
-//    ever chosen. A step looks at the usable subflows that match its `where`.
+//  - Only usable subflows are ever chosen: `active` in the snapshot (the kernel can send
+//    on them) and not `sndbuf_full`; for a retransmission also not `stale` and with
+//    nothing outstanding (`queued` 0), as the kernel's own retransmission choice wants.
+//    A step looks at the usable subflows that match its `where`.
 //  - use: the lowest (highest) value of the metric, ties to the first in list order.
 //    use any: the first usable subflow. redundant: every match. round_robin: match
-//    number (turn mod matches), then the turn advances; the turn is kept per connection.
+//    number (turn mod matches), then the turn advances (not for a retransmission); the
+//    turn is kept per connection.
 //  - The first step that finds a subflow decides; none: nothing is sent (step null).
 import { evaluateCondition, type Facts } from "../evaluate-condition.js";
 import type { ConditionModel, PolicyModel, SchedulerModel, StepModel } from "../model.js";
@@ -24,6 +27,14 @@ export interface ScheduleDecision {
   readonly scheduled: readonly number[];
   /** The connection's round_robin turn after this decision. */
   readonly turn: number;
+}
+
+/** What a decision is for: new data (get_send) or a retransmission (get_retrans). */
+export type Purpose = "send" | "retrans";
+
+/** Whether a decision for this purpose may choose the subflow. */
+export function usable(s: SubflowSnapshot, purpose: Purpose): boolean {
+  return s.active && !s.sndbufFull && (purpose === "send" || (!s.stale && s.metrics.queued === 0));
 }
 
 /** Policy interface names of a kernel interface name (compiler/interfaces.ts). */
@@ -50,19 +61,25 @@ export function selectScheduler(model: PolicyModel, snapshot: Snapshot): number 
 }
 
 /** The policy's decision for one snapshot; `turn` is the connection's round_robin turn. */
-export function decideSchedule(model: PolicyModel, snapshot: Snapshot, ifaceNames: IfaceNames, turn = 0): ScheduleDecision {
+export function decideSchedule(model: PolicyModel, snapshot: Snapshot, ifaceNames: IfaceNames, turn = 0, purpose: Purpose = "send"): ScheduleDecision {
   const index = selectScheduler(model, snapshot);
   const scheduler = index === undefined ? undefined : model.schedulers[index];
   if (!scheduler) return { scheduler: null, step: null, scheduled: [], turn };
-  return runScheduler(scheduler, snapshot, ifaceNames, turn);
+  return runScheduler(scheduler, snapshot, ifaceNames, turn, purpose);
 }
 
 /** One scheduler's steps on a snapshot, its `for` not tested. */
-export function runScheduler(scheduler: SchedulerModel, snapshot: Snapshot, ifaceNames: IfaceNames, turn = 0): ScheduleDecision {
+export function runScheduler(
+  scheduler: SchedulerModel,
+  snapshot: Snapshot,
+  ifaceNames: IfaceNames,
+  turn = 0,
+  purpose: Purpose = "send",
+): ScheduleDecision {
   const base = connectionFacts(snapshot);
   const facts = snapshot.subflows.map((s) => subflowFacts(base, s, ifaceNames));
   for (const [k, step] of scheduler.steps.entries()) {
-    const matches = snapshot.subflows.flatMap((s, i) => (s.active && (step.mode === "use_any" || holds(step.where, facts[i])) ? [i] : []));
+    const matches = snapshot.subflows.flatMap((s, i) => (usable(s, purpose) && (step.mode === "use_any" || holds(step.where, facts[i])) ? [i] : []));
     if (matches.length === 0) continue;
     const found = (scheduled: number[], next = turn) => ({ scheduler: scheduler.name, step: k + 1, scheduled, turn: next });
     switch (step.mode) {
@@ -73,7 +90,7 @@ export function runScheduler(scheduler: SchedulerModel, snapshot: Snapshot, ifac
       case "redundant":
         return found(matches);
       case "round_robin":
-        return found([matches[(turn >>> 0) % matches.length] as number], (turn + 1) >>> 0);
+        return found([matches[(turn >>> 0) % matches.length] as number], purpose === "send" ? (turn + 1) >>> 0 : turn);
     }
   }
   return { scheduler: scheduler.name, step: null, scheduled: [], turn };

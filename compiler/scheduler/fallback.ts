@@ -8,7 +8,7 @@
 //
 //   exact            the default scheduler already does what the scheduler says;
 //   approximated     marking subflows gets close; `losses` says what is not followed;
-//   not_expressible  needs the hook (redundant sending, rotation, metric-only choices).
+//   not_expressible  needs the hook (sending on every match, rotation, metric-only choices).
 //
 // A pure function of the model: `compile --emit bpf` prints it, docs/scheduler.md
 // explains it, and the daemon applies `active` per connection.
@@ -32,6 +32,16 @@ export interface SchedulerFallback {
   readonly losses: readonly string[];
 }
 
+/**
+ * What a `redundant` step does where the hook exists (the MPTCP development tree,
+ * net/mptcp/protocol.c): new data goes out once, the scheduled subflows taking the next
+ * pending data in turn (__mptcp_push_pending); only a retransmission re-sends the same
+ * data, on every scheduled subflow (__mptcp_retrans). The maintainers say redundant
+ * sending is not possible yet (mptcp_net-next issues #436, #467).
+ */
+export const redundantOnHook =
+  "even with the hook, new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match";
+
 export function classifySchedulers(model: PolicyModel): SchedulerFallback[] {
   return model.schedulers.map(classifyScheduler);
 }
@@ -41,11 +51,16 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
   const steps = reachableSteps(scheduler.steps);
   const needsHook = steps.find((s) => s.mode === "redundant" || s.mode === "round_robin");
   if (needsHook) {
-    const what = needsHook.mode === "redundant" ? "sending the same data on several subflows" : "taking subflows in turn";
+    // The default scheduler sends each piece of data on one subflow; and even the hook
+    // cannot make new data go out twice (redundantOnHook, below).
+    const what =
+      needsHook.mode === "redundant"
+        ? `sends each piece of data on one subflow, and cannot send on all of them at once (${redundantOnHook})`
+        : "does not take subflows in turn";
     return {
       scheduler: name,
       kind: "not_expressible",
-      summary: `'${describeStep(needsHook)}' needs the BPF scheduler hook: the kernel's default scheduler does not support ${what}.`,
+      summary: `'${describeStep(needsHook)}' needs the BPF scheduler hook: the kernel's default scheduler ${what}.`,
       losses: [],
     };
   }

@@ -2,6 +2,7 @@
 // and the result it writes (struct mpp_result), for test runs and `simulate --engine
 // bpf`. Host byte order, as the BPF program sees memory. Pure and browser-safe.
 import ipaddr from "ipaddr.js";
+import type { Purpose } from "./evaluate.js";
 import type { Snapshot } from "./snapshot.js";
 
 export const SUBFLOW_SIZE = 48;
@@ -14,6 +15,9 @@ export const RESULT_SIZE = 8;
 export const FLAG_ACTIVE = 1;
 export const FLAG_BACKUP = 2;
 export const FLAG_STALE = 4;
+export const FLAG_SNDBUF_FULL = 8;
+/** struct mpp_conn.purpose */
+export const PURPOSE_CODE = { send: 0, retrans: 1 } as const;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -26,6 +30,8 @@ export interface EncodeOptions {
   readonly force?: number;
   /** n > 0: the test-run helper keeps the turn of connection n from run to run. */
   readonly tracked?: number;
+  /** New data (default) or a retransmission. */
+  readonly purpose?: Purpose;
 }
 
 /** struct mpp_test_input for one snapshot. */
@@ -52,6 +58,7 @@ function encodeSnapshotInto(view: DataView, base: number, snapshot: Snapshot, op
   view.setUint8(base + 39, c.side === "server" ? 1 : 0);
   view.setUint8(base + 40, snapshot.subflows.length);
   view.setUint8(base + 41, snapshot.subflows.length);
+  view.setUint8(base + 42, PURPOSE_CODE[options.purpose ?? "send"]);
   view.setUint32(base + 44, options.turn >>> 0, LITTLE_ENDIAN);
   snapshot.subflows.forEach((s, i) => {
     const at = base + CONN_SIZE + i * SUBFLOW_SIZE;
@@ -59,7 +66,8 @@ function encodeSnapshotInto(view: DataView, base: number, snapshot: Snapshot, op
     view.setBigUint64(at + 8, options.ifaceMasks[i] ?? 0n, LITTLE_ENDIAN);
     const u32 = [s.metrics.rtt, s.metrics.rtt_var, s.metrics.cwnd, s.metrics.inflight, s.metrics.queued, s.metrics.lost, s.metrics.retrans];
     u32.forEach((v, k) => view.setUint32(at + 16 + 4 * k, v, LITTLE_ENDIAN));
-    view.setUint32(at + 44, (s.active ? FLAG_ACTIVE : 0) | (s.backup ? FLAG_BACKUP : 0) | (s.stale ? FLAG_STALE : 0), LITTLE_ENDIAN);
+    const flags = (s.active ? FLAG_ACTIVE : 0) | (s.backup ? FLAG_BACKUP : 0) | (s.stale ? FLAG_STALE : 0) | (s.sndbufFull ? FLAG_SNDBUF_FULL : 0);
+    view.setUint32(at + 44, flags, LITTLE_ENDIAN);
   });
 }
 

@@ -26,6 +26,8 @@ export interface SubflowSnapshot {
   readonly backup: boolean;
   /** The kernel can send on it (mptcp_subflow_active): established and not closing. */
   readonly active: boolean;
+  /** Its send buffer is full (the kernel's sk_stream_memory_free() says no): not usable. */
+  readonly sndbufFull: boolean;
 }
 
 export interface Snapshot {
@@ -81,6 +83,7 @@ function subflow(json: Json, where: string): SubflowSnapshot {
     stale: flag(s["stale"], `${where}.stale`),
     backup: flag(s["backup"], `${where}.backup`),
     active: flag(s["active"], `${where}.active`),
+    sndbufFull: s["sndbuf_full"] === undefined ? false : flag(s["sndbuf_full"], `${where}.sndbuf_full`),
   };
 }
 
@@ -116,6 +119,13 @@ export function snapshotToJson(snapshot: Snapshot): Record<string, unknown> {
   const c = snapshot.connection;
   return {
     connection: { family: c.family, local: c.local, remote: c.remote, local_port: c.localPort, remote_port: c.remotePort, side: c.side },
-    subflows: snapshot.subflows.map((s) => ({ ifname: s.ifname, ...s.metrics, stale: s.stale, backup: s.backup, active: s.active })),
+    subflows: snapshot.subflows.map((s) => ({
+      ifname: s.ifname,
+      ...s.metrics,
+      stale: s.stale,
+      backup: s.backup,
+      active: s.active,
+      ...(s.sndbufFull ? { sndbuf_full: true } : {}),
+    })),
   };
 }

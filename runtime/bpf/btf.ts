@@ -10,6 +10,8 @@ export const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
 const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11 } as const;
 const KIND_FUNC = 12;
+/** A FUNC's vlen is its linkage: 0 static, 1 global, 2 extern. */
+const FUNC_EXTERN = 2;
 const KIND_FUNC_PROTO = 13;
 const KIND_DECL_TAG = 17;
 const KIND_TYPE_TAG = 18;
@@ -34,6 +36,8 @@ export interface Btf {
   readonly funcs: ReadonlyMap<string, number>;
   /** Functions tagged "bpf_kfunc"; empty when the BTF carries no such tags at all. */
   readonly kfuncs: ReadonlySet<string>;
+  /** Functions declared extern (in an object's BTF: the kfuncs it calls). */
+  readonly externs: ReadonlySet<string>;
   /** Members of a struct or union, parameters of a function prototype. */
   entries(id: number): BtfEntry[];
   /** The prototype of a function, or of what a function pointer points to; undefined: neither. */
@@ -49,9 +53,14 @@ export interface Btf {
 }
 
 /** Struct and function names of a raw BTF blob, for tests and quick checks. */
-export function readBtfNames(bytes: Uint8Array): { structs: ReadonlySet<string>; funcs: ReadonlySet<string>; kfuncs: ReadonlySet<string> } {
+export function readBtfNames(bytes: Uint8Array): {
+  structs: ReadonlySet<string>;
+  funcs: ReadonlySet<string>;
+  kfuncs: ReadonlySet<string>;
+  externs: ReadonlySet<string>;
+} {
   const btf = readBtf(bytes);
-  return { structs: new Set(btf.structs.keys()), funcs: new Set(btf.funcs.keys()), kfuncs: btf.kfuncs };
+  return { structs: new Set(btf.structs.keys()), funcs: new Set(btf.funcs.keys()), kfuncs: btf.kfuncs, externs: btf.externs };
 }
 
 export function readBtfFile(path = VMLINUX_BTF): Btf {
@@ -83,6 +92,7 @@ export function readBtf(bytes: Uint8Array): Btf {
   const structs = new Map<string, number>();
   const funcs = new Map<string, number>();
   const funcNames = new Map<number, string>();
+  const externs = new Set<string>();
   const tagged = new Set<number>();
   for (let at = typeStart; at < typeEnd; ) {
     const id = offsets.length;
@@ -97,6 +107,7 @@ export function readBtf(bytes: Uint8Array): Btf {
       const n = name(nameOff);
       funcNames.set(id, n);
       if (!funcs.has(n)) funcs.set(n, id);
+      if ((info & 0xffff) === FUNC_EXTERN) externs.add(n);
     } else if (kind === KIND_DECL_TAG && name(nameOff) === "bpf_kfunc") tagged.add(u32(at + 8));
     at += 12 + extraSize(kind, info & 0xffff);
   }
@@ -188,7 +199,7 @@ export function readBtf(bytes: Uint8Array): Btf {
         return own || "(anon)";
     }
   };
-  return { structs, funcs, kfuncs, entries, prototype, arrayLength, typeName: (id) => typeName(id), size, enumerator };
+  return { structs, funcs, kfuncs, externs, entries, prototype, arrayLength, typeName: (id) => typeName(id), size, enumerator };
 }
 
 function extraSize(kind: number, vlen: number): number {

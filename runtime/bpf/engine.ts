@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { interfaceMatcher } from "../../compiler/interfaces.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { ifaceClasses, ifaceMask } from "../../compiler/scheduler/c-core.js";
-import type { ScheduleDecision } from "../../compiler/scheduler/evaluate.js";
+import type { Purpose, ScheduleDecision } from "../../compiler/scheduler/evaluate.js";
 import { decodeResult, encodeTestInput } from "../../compiler/scheduler/layout.js";
 import { connectionKey } from "../../compiler/scheduler/simulate.js";
 import type { Snapshot } from "../../compiler/scheduler/snapshot.js";
@@ -21,6 +21,8 @@ export interface EngineInput {
   readonly turn?: number;
   /** Run this scheduler (index) alone instead of choosing by `for`. */
   readonly force?: number;
+  /** New data (default) or a retransmission. */
+  readonly purpose?: Purpose;
 }
 
 export class BpfEngine {
@@ -40,7 +42,7 @@ export class BpfEngine {
   /** Decisions in input order; turns of inputs without one are tracked per connection. */
   run(inputs: readonly EngineInput[]): ScheduleDecision[] {
     const ids = new Map<string, number>();
-    const records = inputs.map(({ snapshot, turn, force }) => {
+    const records = inputs.map(({ snapshot, turn, force, purpose }) => {
       let tracked = 0;
       if (turn === undefined) {
         const key = connectionKey(snapshot);
@@ -48,7 +50,7 @@ export class BpfEngine {
         ids.set(key, tracked);
       }
       const ifaceMasks = snapshot.subflows.map((s) => ifaceMask(this.classes, this.match(s.ifname)));
-      return encodeTestInput(snapshot, { ifaceMasks, turn: turn ?? 0, tracked, ...(force === undefined ? {} : { force: force + 1 }) });
+      return encodeTestInput(snapshot, { ifaceMasks, turn: turn ?? 0, tracked, ...(purpose ? { purpose } : {}), ...(force === undefined ? {} : { force: force + 1 }) });
     });
     if (ids.size >= 65536) throw new Error("too many connections in one run (at most 65535)");
     return testRun(this.object, records).map((bytes) => {

@@ -18,6 +18,7 @@ export const HOOK_REQUIREMENTS = {
     "bpf_mptcp_subflow_tcp_sock",
     "mptcp_subflow_active",
     "mptcp_subflow_set_scheduled",
+    "bpf_sk_stream_memory_free",
   ],
   /** Members of struct mptcp_sched_ops the objects set, with the parameter types they assume. */
   members: [

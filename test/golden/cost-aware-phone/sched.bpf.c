@@ -29,8 +29,15 @@ int BPF_PROG(mpp_send__unmetered, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 0);
 }
 
+SEC("struct_ops/mpp_retrans__unmetered")
+int BPF_PROG(mpp_retrans__unmetered, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 0);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__unmetered = {
 	.get_send = (void *)mpp_send__unmetered,
+	.get_retrans = (void *)mpp_retrans__unmetered,
 	.name = "unmetered",
 };

@@ -63,7 +63,7 @@ static __always_inline int mpp_run(int index, const struct mpp_snapshot *snap, s
 	return 0;
 }
 
-/* The policy's decision: mpp_run() of the scheduler mpp_select() picks. */
+/* The policy's decision: mpp_run() of the scheduler mpp_select() picks (mpp_prepare() first). */
 static __always_inline int mpp_decide(const struct mpp_snapshot *snap, struct mpp_result *r)
 {
 	int index = mpp_select(&snap->conn);

@@ -10,8 +10,8 @@
  *   non-backup first. Not followed: among the subflows of the first tier the kernel
  *   picks by send-buffer linger time, not by lowest queued.
  * spread: not expressible without the hook: 'round_robin where not backup and not
- *   stale' needs the BPF scheduler hook: the kernel's default scheduler does not
- *   support taking subflows in turn.
+ *   stale' needs the BPF scheduler hook: the kernel's default scheduler does not take
+ *   subflows in turn.
  * outside: approximated: the kernel's default scheduler sends on the usable subflows,
  *   non-backup first. Not followed: among the subflows of the first tier the kernel
  *   picks by send-buffer linger time, not by lowest rtt.
@@ -30,9 +30,16 @@ int BPF_PROG(mpp_send__replicate, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 0);
 }
 
+SEC("struct_ops/mpp_retrans__replicate")
+int BPF_PROG(mpp_retrans__replicate, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 0);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__replicate = {
 	.get_send = (void *)mpp_send__replicate,
+	.get_retrans = (void *)mpp_retrans__replicate,
 	.name = "replicate",
 };
 
@@ -43,9 +50,16 @@ int BPF_PROG(mpp_send__spread, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 1);
 }
 
+SEC("struct_ops/mpp_retrans__spread")
+int BPF_PROG(mpp_retrans__spread, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 1);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__spread = {
 	.get_send = (void *)mpp_send__spread,
+	.get_retrans = (void *)mpp_retrans__spread,
 	.name = "spread",
 };
 
@@ -56,9 +70,16 @@ int BPF_PROG(mpp_send__outside, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 2);
 }
 
+SEC("struct_ops/mpp_retrans__outside")
+int BPF_PROG(mpp_retrans__outside, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 2);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__outside = {
 	.get_send = (void *)mpp_send__outside,
+	.get_retrans = (void *)mpp_retrans__outside,
 	.name = "outside",
 };
 
@@ -69,8 +90,15 @@ int BPF_PROG(mpp_send_policy, struct mptcp_sock *msk)
 	return mpp_get_send(msk, -1);
 }
 
+SEC("struct_ops/mpp_retrans_policy")
+int BPF_PROG(mpp_retrans_policy, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, -1);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops_policy = {
 	.get_send = (void *)mpp_send_policy,
+	.get_retrans = (void *)mpp_retrans_policy,
 	.name = "mptcp_policy",
 };

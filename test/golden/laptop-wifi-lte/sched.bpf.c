@@ -7,8 +7,10 @@
 /*
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
  * voip: not expressible without the hook: 'redundant where active' needs the BPF
- *   scheduler hook: the kernel's default scheduler does not support sending the same
- *   data on several subflows.
+ *   scheduler hook: the kernel's default scheduler sends each piece of data on one
+ *   subflow, and cannot send on all of them at once (even with the hook, new data goes
+ *   out once, spread over the matching subflows, and only retransmissions are sent on
+ *   every match).
  * prefer_wifi: approximated: subflows where iface wifi are marked active and the others
  *   backup, so the kernel's default scheduler uses them first and the others only when
  *   none of them is usable. Not followed: among the subflows of the first tier the
@@ -31,9 +33,16 @@ int BPF_PROG(mpp_send__voip, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 0);
 }
 
+SEC("struct_ops/mpp_retrans__voip")
+int BPF_PROG(mpp_retrans__voip, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 0);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__voip = {
 	.get_send = (void *)mpp_send__voip,
+	.get_retrans = (void *)mpp_retrans__voip,
 	.name = "voip",
 };
 
@@ -44,9 +53,16 @@ int BPF_PROG(mpp_send__prefer_wifi, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 1);
 }
 
+SEC("struct_ops/mpp_retrans__prefer_wifi")
+int BPF_PROG(mpp_retrans__prefer_wifi, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 1);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__prefer_wifi = {
 	.get_send = (void *)mpp_send__prefer_wifi,
+	.get_retrans = (void *)mpp_retrans__prefer_wifi,
 	.name = "prefer_wifi",
 };
 
@@ -57,8 +73,15 @@ int BPF_PROG(mpp_send_policy, struct mptcp_sock *msk)
 	return mpp_get_send(msk, -1);
 }
 
+SEC("struct_ops/mpp_retrans_policy")
+int BPF_PROG(mpp_retrans_policy, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, -1);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops_policy = {
 	.get_send = (void *)mpp_send_policy,
+	.get_retrans = (void *)mpp_retrans_policy,
 	.name = "mptcp_policy",
 };

@@ -28,8 +28,15 @@ int BPF_PROG(mpp_send__uplinks, struct mptcp_sock *msk)
 	return mpp_get_send(msk, 0);
 }
 
+SEC("struct_ops/mpp_retrans__uplinks")
+int BPF_PROG(mpp_retrans__uplinks, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 0);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__uplinks = {
 	.get_send = (void *)mpp_send__uplinks,
+	.get_retrans = (void *)mpp_retrans__uplinks,
 	.name = "uplinks",
 };

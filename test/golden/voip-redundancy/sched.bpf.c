@@ -7,8 +7,10 @@
 /*
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
  * voice: not expressible without the hook: 'redundant where active and not stale' needs
- *   the BPF scheduler hook: the kernel's default scheduler does not support sending the
- *   same data on several subflows.
+ *   the BPF scheduler hook: the kernel's default scheduler sends each piece of data on
+ *   one subflow, and cannot send on all of them at once (even with the hook, new data
+ *   goes out once, spread over the matching subflows, and only retransmissions are sent
+ *   on every match).
  * min_rtt: approximated: the kernel's default scheduler already prefers usable
  *   non-backup, non-stale subflows (active). Not followed: among the subflows of the
  *   first tier the kernel picks by send-buffer linger time, not by lowest rtt.
@@ -20,29 +22,43 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* voip.policy:38: scheduler voice for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
+/* voip.policy:46: scheduler voice for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
 SEC("struct_ops/mpp_send__voice")
 int BPF_PROG(mpp_send__voice, struct mptcp_sock *msk)
 {
 	return mpp_get_send(msk, 0);
 }
 
+SEC("struct_ops/mpp_retrans__voice")
+int BPF_PROG(mpp_retrans__voice, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 0);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__voice = {
 	.get_send = (void *)mpp_send__voice,
+	.get_retrans = (void *)mpp_retrans__voice,
 	.name = "voice",
 };
 
-/* voip.policy:44: scheduler min_rtt */
+/* voip.policy:52: scheduler min_rtt */
 SEC("struct_ops/mpp_send__min_rtt")
 int BPF_PROG(mpp_send__min_rtt, struct mptcp_sock *msk)
 {
 	return mpp_get_send(msk, 1);
 }
 
+SEC("struct_ops/mpp_retrans__min_rtt")
+int BPF_PROG(mpp_retrans__min_rtt, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, 1);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops__min_rtt = {
 	.get_send = (void *)mpp_send__min_rtt,
+	.get_retrans = (void *)mpp_retrans__min_rtt,
 	.name = "min_rtt",
 };
 
@@ -53,8 +69,15 @@ int BPF_PROG(mpp_send_policy, struct mptcp_sock *msk)
 	return mpp_get_send(msk, -1);
 }
 
+SEC("struct_ops/mpp_retrans_policy")
+int BPF_PROG(mpp_retrans_policy, struct mptcp_sock *msk)
+{
+	return mpp_get_retrans(msk, -1);
+}
+
 SEC(".struct_ops")
 struct mptcp_sched_ops mpp_ops_policy = {
 	.get_send = (void *)mpp_send_policy,
+	.get_retrans = (void *)mpp_retrans_policy,
 	.name = "mptcp_policy",
 };
