@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canRunLab, EventLog, sleep } from "./lab/events.js";
 import { Lab, LAB_ADDRESSES } from "./lab/topology.js";
-import { readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
+import { MptcpPathManager, readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
 import { connectAndSend, policyDir, runCliIn, startDaemon, subflowsOf, sysctl, waitForConnection, type RunningDaemon } from "./daemon-support.js";
 import { ROOT, withoutCapabilities } from "./helpers.js";
+import { labKernel } from "./kernel-expectations.js";
+import { probeKernelFeatures } from "../runtime/kernel/features.js";
 
 const DECLS = 'interface wifi = "wifi"\ninterface lte = "lte"\n';
 
@@ -89,6 +91,17 @@ async function setUp(policy: string, prepare: (lab: Lab) => void = () => {}): Pr
   const dir = writePolicy(policy);
   const daemon = await launch(lab, dir);
   return { lab, daemon, dir, peer, local };
+}
+
+/**
+ * The peer treats a subflow as a backup: its MP_JOIN carried the flag (subflow_established
+ * backup=1), or an MP_PRIO came after it (subflow_priority backup=1), as the daemon sends on
+ * kernels that drop SUBFLOW_CREATE's backup flag (Linux 6.1).
+ */
+async function peerSeesBackup(peer: EventLog, token: string, daddr: string): Promise<void> {
+  const joined = await peer.waitForEvent("subflow_established", { token, daddr });
+  if (joined.backup === true) return;
+  await peer.waitForEvent("subflow_priority", { token, daddr, backup: true });
 }
 
 /** The server's token for a client connection: the two ends of an MPTCP connection have different tokens. */
@@ -228,6 +241,51 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     expect(lteEndpoint()).toMatch(/ subflow backup /);
   });
 
+  it("create via IFACE backup: the subflow is a backup for the peer too (regression: Linux 6.1 drops SUBFLOW_CREATE's backup flag)", async () => {
+    const { lab, peer } = await setUp(`${DECLS}on established if iface wifi then create via lte backup\n`);
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const lte = lab.address("client", "lte");
+    const token = await serverToken(peer, client.sport);
+    await peerSeesBackup(peer, token, lte);
+    // The kernel of either end, not an event, says so last: for the server the client's end is a backup.
+    const serverSide = await waitForConnection(lab, "server", (c) => c.token === token && c.subflows.some((s) => s.daddr === lte && s.remote_backup));
+    expect(serverSide.subflows.find((s) => s.daddr === lte)?.state).toBe("ESTAB");
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.some((s) => s.saddr === lte && s.backup));
+  });
+
+  it("says once, with the policy line, what this kernel cannot honour, and enforces the rest", async () => {
+    const policy = `${DECLS}limits subflows 3\nendpoint lte subflow laminar\non listener_created then log "listening"\non iface_up wifi then set lte backup\n`;
+    const { lab, daemon, dir } = await setUp(policy);
+    const file = join(dir, "policy.policy");
+    // What this kernel has, probed in the other namespace (the probe writes an endpoint).
+    const pm = await MptcpPathManager.open({ netns: lab.server });
+    const features = (await probeKernelFeatures({ netns: lab.server, pathManager: pm }).finally(() => pm.close())).features;
+    const gaps = daemon.lines.filter((l) => l.feature !== undefined);
+    const expected = [
+      ...(features.laminar_endpoints.available === false ? [`${file}:4 laminar_endpoints`] : []),
+      ...(features.listener_events.available === false ? [`${file}:5 listener_events`] : []),
+    ];
+    // Debian 12's kernel lacks both (test/kernel-expectations.ts): the case this test is for.
+    if (labKernel()?.name === "6.1") expect(expected).toHaveLength(2);
+    expect(gaps.map((l) => `${String(l.at)} ${String(l.feature)}`)).toEqual(expected);
+    for (const line of gaps) expect(line.msg).toMatch(new RegExp(`^${file.replace(/[.]/g, "\\.")}:\\d+: `));
+    // The rest is enforced: the endpoint is there with the flags this kernel keeps, and stays.
+    const endpoint = () => lab.ip("client", "mptcp", "endpoint", "show");
+    expect(endpoint()).toMatch(new RegExp(`${lab.address("client", "lte")} id \\d+ subflow`));
+    expect(sysctl(lab, "client", "net.mptcp.pm_type") === "0" || sysctl(lab, "client", "net.mptcp.path_manager") === "kernel").toBe(true);
+    lab.ip("client", "link", "set", "wifi", "down");
+    lab.ip("client", "link", "set", "wifi", "up");
+    await daemon.waitForMessage("done");
+    const added = daemon.lines.filter((l) => l.msg === "endpoint added").length;
+    await sleep(300);
+    expect(daemon.lines.filter((l) => l.msg === "endpoint added").length).toBe(added);
+    // A reload says it again.
+    daemon.signal("SIGHUP");
+    await daemon.waitFor((l) => l.msg === "policy reloaded");
+    expect(daemon.lines.filter((l) => l.feature !== undefined).length).toBe(2 * expected.length);
+  });
+
   it("after: the action happens after its delay, not before", async () => {
     const { lab, local } = await setUp(`${DECLS}on established then create via lte after 1s\n`);
     const server = await lab.startServer({ port: 5000 });
@@ -298,7 +356,8 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     expect(connection.family).toBe("ipv6");
     expect(connection.subflows.find((s) => s.saddr === lte6)).toMatchObject({ family: "ipv6", daddr: lab.address("server", "wifi", "ipv6"), backup: true });
     const token = await serverToken(peer, client.sport);
-    expect(await peer.waitForEvent("subflow_established", { token, daddr: lte6 })).toMatchObject({ family: "ipv6", backup: true });
+    expect(await peer.waitForEvent("subflow_established", { token, daddr: lte6 })).toMatchObject({ family: "ipv6" });
+    await peerSeesBackup(peer, token, lte6);
     await peer.waitForEvent("announced", { token, daddr: lte6 });
 
     // Regression: the link's IPv6 addresses go with it, and `destroy via lte` looked

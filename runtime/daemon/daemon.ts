@@ -7,8 +7,10 @@ import { decide } from "../../compiler/decide.js";
 import { endpointActions } from "../../compiler/endpoint-actions.js";
 import type { PolicyEvent as CorePolicyEvent } from "../../compiler/events.js";
 import { interfaceMatcher, type InterfaceMatcher } from "../../compiler/interfaces.js";
+import { kernelGaps } from "../../compiler/kernel-gaps.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { planPolicy, type Strategy } from "../../compiler/plan.js";
+import { pathManagerSysctl, policyCapabilities, probeKernelFeatures, type KernelFeatures } from "../kernel/features.js";
 import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type PolicyEvent } from "../netlink/index.js";
 import { DelayedActions } from "./delayed-actions.js";
 import { Executor } from "./executor.js";
@@ -39,6 +41,7 @@ export class Daemon {
   private readonly table = new ConnectionTable();
   private readonly delayed = new DelayedActions();
   private pm!: MptcpPathManager;
+  private kernel!: KernelFeatures;
   private tracker!: InterfaceTracker;
   private monitor!: EventMonitor;
   private executor!: Executor;
@@ -61,6 +64,10 @@ export class Daemon {
   async start(model: PolicyModel): Promise<void> {
     this.policy = activate(model);
     this.pm = await MptcpPathManager.open();
+    // A dry run writes nothing, not even the probe's endpoint (laminar is then unknown).
+    this.kernel = await probeKernelFeatures(this.options.dryRun ? {} : { pathManager: this.pm });
+    this.logger.info({ release: this.kernel.release, features: summarise(this.kernel) }, "kernel features");
+    this.reportKernelGaps(model);
     // Subscribe before reading the state, so nothing happens unseen in between. The
     // monitor's interface tracker is the daemon's too: one rtnetlink subscription,
     // so each interface change arrives once.
@@ -74,12 +81,13 @@ export class Daemon {
       limiter: new RateLimiter(),
       logger: this.logger,
       dryRun: this.options.dryRun,
+      createKeepsBackup: this.kernel.features.subflow_create_backup.available,
       policy: () => this.policy,
     });
     if (!this.options.dryRun) {
       // A previous run that died without restoring left its start state behind: that one counts.
       const leftBehind = this.stateFile.read();
-      this.saved = leftBehind ?? (await saveState(this.pm));
+      this.saved = leftBehind ?? (await saveState(this.pm, pathManagerSysctl(this.kernel)));
       if (leftBehind) this.logger.info({ path_manager: leftBehind.pathManager, file: this.stateFile.path }, "a previous run did not restore the kernel's state: restoring that state on exit");
       else this.stateFile.write(this.saved);
       await this.configure(undefined);
@@ -90,16 +98,23 @@ export class Daemon {
     this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
   }
 
+  /** One warning per rule or endpoint this kernel cannot honour (at start and on every reload). */
+  private reportKernelGaps(model: PolicyModel): void {
+    for (const gap of kernelGaps(model, policyCapabilities(this.kernel))) {
+      this.logger.warn({ at: `${gap.at.file}:${gap.at.line}`, feature: gap.feature, release: this.kernel.release }, `${gap.at.file}:${gap.at.line}: ${gap.message}`);
+    }
+  }
+
   /** Apply the static configuration, only the differences from `previous`. */
   private async configure(previous: ActivePolicy | undefined): Promise<void> {
     const { model, strategy } = this.policy;
     if (previous?.strategy !== strategy) {
-      setPathManager(strategy);
+      setPathManager(strategy, pathManagerSysctl(this.kernel));
       this.logger.info({ path_manager: strategy, reasons: planPolicy(model).reasons }, "path manager selected");
     }
     if (strategy === "kernel") {
       if (JSON.stringify(previous?.model.limits) !== JSON.stringify(model.limits)) await applyLimits(this.pm, model, this.logger);
-      await syncEndpoints(this.pm, desiredEndpoints(model, this.tracker), this.logger);
+      await syncEndpoints(this.pm, desiredEndpoints(model, this.tracker, policyCapabilities(this.kernel)), this.logger);
     } else if (previous?.strategy === "kernel") {
       // The userspace path manager ignores endpoints: leave none behind that the kernel would act on later.
       await syncEndpoints(this.pm, [], this.logger);
@@ -149,7 +164,7 @@ export class Daemon {
     if (this.options.dryRun) return;
     this.endpointUpdates = this.endpointUpdates.then(async () => {
       try {
-        await syncEndpoints(this.pm, desiredEndpoints(this.policy.model, this.tracker), this.logger, address);
+        await syncEndpoints(this.pm, desiredEndpoints(this.policy.model, this.tracker, policyCapabilities(this.kernel)), this.logger, address);
       } catch (error) {
         this.logger.warn({ err: error, address }, "could not update the endpoints");
       }
@@ -204,6 +219,7 @@ export class Daemon {
     for (const warning of loaded.warnings) this.logger.warn(warning);
     const previous = this.policy;
     this.policy = activate(loaded.model);
+    this.reportKernelGaps(loaded.model);
     this.schedulers.stop();
     this.schedulers.start(loaded.model, this.policy.strategy, this.options.dryRun);
     if (!this.options.dryRun) {
@@ -240,6 +256,11 @@ export class Daemon {
   watchFiles(): void {
     if (this.options.watch) watchPolicy(this.options.config, () => void this.reload("file changed"));
   }
+}
+
+/** `{feature: true|false|null}`, for the start-up log line. */
+function summarise(kernel: KernelFeatures): Record<string, boolean | null> {
+  return Object.fromEntries(Object.entries(kernel.features).map(([name, f]) => [name, f.available]));
 }
 
 function activate(model: PolicyModel): ActivePolicy {

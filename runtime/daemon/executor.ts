@@ -22,6 +22,11 @@ export interface ExecutorContext {
   readonly limiter: RateLimiter;
   readonly logger: Logger;
   readonly dryRun: boolean;
+  /**
+   * false where the kernel drops SUBFLOW_CREATE's backup flag (Linux 6.1: the peer sees
+   * the subflow as active): the daemon then marks it with MP_PRIO once it is established.
+   */
+  readonly createKeepsBackup?: boolean | null;
   /** Current policy and strategy: replaced on reload. */
   policy(): { readonly model: PolicyModel; readonly strategy: Strategy; readonly matcher: InterfaceMatcher };
 }
@@ -58,10 +63,33 @@ export class Executor {
     }
   }
 
-  /** A subflow event settles the create that asked for that subflow, if any. */
-  observe(event: { readonly event: string; readonly token?: string; readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): void {
+  /**
+   * A subflow event settles the create that asked for that subflow, if any. A backup
+   * subflow that came up without the flag, or on a kernel known to drop it, is made
+   * one with MP_PRIO (SET_FLAGS), so the peer sees the backup the policy asked for.
+   */
+  observe(event: SubflowEvent): void {
     if ((event.event !== "subflow_established" && event.event !== "subflow_closed") || event.token === undefined) return;
-    this.settleCreate(event.token, { saddr: event.saddr, daddr: event.daddr, dport: event.dport });
+    const create = this.settleCreate(event.token, { saddr: event.saddr, daddr: event.daddr, dport: event.dport });
+    if (event.event === "subflow_established" && create?.backup && (event.backup !== true || this.context.createKeepsBackup === false)) {
+      void this.repairBackup(event.token, event, create.rule);
+    }
+  }
+
+  private async repairBackup(token: string, event: SubflowEvent, rule: string): Promise<void> {
+    const { saddr, sport, daddr, dport } = event;
+    if (saddr === undefined || sport === undefined || daddr === undefined || dport === undefined || this.context.dryRun) return;
+    const describe = `SET_FLAGS token ${token} ${saddr}:${sport} -> ${daddr}:${dport} backup`;
+    const log = this.context.logger.child({ event: event.event, rule, action: "create", token });
+    try {
+      await this.context.pm.setSubflowBackup(token, { address: saddr, port: sport }, { address: daddr, port: dport }, true);
+      const subflow = this.context.table.connections.get(token)?.subflows.find((s) => s.saddr === saddr && s.sport === sport);
+      if (subflow) subflow.backup = true;
+      log.info({ result: "ok", request: describe }, "this kernel dropped the backup flag of SUBFLOW_CREATE: set with MP_PRIO");
+    } catch (error) {
+      if (error instanceof NetlinkError && STALE.has(error.code)) log.debug({ result: error.code, request: describe }, "the subflow is gone");
+      else log.warn({ result: error instanceof NetlinkError ? error.code : "failed", request: describe }, String((error as Error)?.message ?? error));
+    }
   }
 
   /** Forget the creates still awaited (after a resynchronisation: the kernel's view replaces them). */
@@ -111,12 +139,13 @@ export class Executor {
     }
   }
 
-  private settleCreate(token: string, key: PendingCreate): void {
+  private settleCreate(token: string, key: { readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): PendingCreate | undefined {
     const list = this.pendingCreates.get(token);
     const index = list?.findIndex((p) => p.saddr === key.saddr && p.daddr === key.daddr && p.dport === key.dport) ?? -1;
-    if (list === undefined || index < 0) return;
-    list.splice(index, 1);
+    if (list === undefined || index < 0) return undefined;
+    const [settled] = list.splice(index, 1);
     if (list.length === 0) this.pendingCreates.delete(token);
+    return settled;
   }
 
   private iface(name: string | undefined) {
@@ -163,7 +192,7 @@ export class Executor {
         const address = local.address;
         const id = this.ids.idFor(connection, address);
         const ifindex = local.ifindex;
-        const key: PendingCreate = { saddr: address, daddr: to, dport: port };
+        const key: PendingCreate = { saddr: address, daddr: to, dport: port, backup: action.backup, rule: `${action.at.file}:${action.at.line}` };
         return [
           {
             describe: `SUBFLOW_CREATE token ${token} ${local.address} (id ${id}) -> ${to}:${port}${action.backup ? " backup" : ""}`,
@@ -254,9 +283,22 @@ export class Executor {
 }
 
 interface PendingCreate {
+  readonly saddr: string;
+  readonly daddr: string;
+  readonly dport: number;
+  readonly backup: boolean;
+  /** The rule that asked for it, `file:line`. */
+  readonly rule: string;
+}
+
+interface SubflowEvent {
+  readonly event: string;
+  readonly token?: string;
   readonly saddr?: string;
+  readonly sport?: number;
   readonly daddr?: string;
   readonly dport?: number;
+  readonly backup?: boolean;
 }
 
 interface Request {

@@ -2,7 +2,8 @@
 // limits, and (under the in-kernel path manager) the endpoints. What was there
 // before is saved at start and put back on exit; a reload applies only the
 // differences.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { supportedEndpointFlags, type KernelCapabilities } from "../../compiler/kernel-gaps.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { Strategy } from "../../compiler/plan.js";
 import type { AddressSpec, Endpoint, InterfaceTracker, Limits, MptcpPathManager } from "../netlink/index.js";
@@ -11,31 +12,39 @@ import type { Logger } from "./logger.js";
 
 const PROC = "/proc/sys/net/mptcp";
 
-/** The sysctl that selects the path manager: `path_manager` (6.15+) or `pm_type`. */
-export function setPathManager(strategy: Strategy): void {
-  if (existsSync(`${PROC}/path_manager`)) writeFileSync(`${PROC}/path_manager`, strategy);
+/** The sysctl that selects the path manager, as the kernel feature probe found it. */
+export type PathManagerSysctl = "path_manager" | "pm_type";
+
+export function setPathManager(strategy: Strategy, sysctl: PathManagerSysctl): void {
+  if (sysctl === "path_manager") writeFileSync(`${PROC}/path_manager`, strategy);
   else writeFileSync(`${PROC}/pm_type`, strategy === "kernel" ? "0" : "1");
 }
 
-export function currentPathManager(): Strategy {
-  if (existsSync(`${PROC}/path_manager`)) return readFileSync(`${PROC}/path_manager`, "utf8").trim() === "userspace" ? "userspace" : "kernel";
+export function currentPathManager(sysctl: PathManagerSysctl): Strategy {
+  if (sysctl === "path_manager") return readFileSync(`${PROC}/path_manager`, "utf8").trim() === "userspace" ? "userspace" : "kernel";
   return readFileSync(`${PROC}/pm_type`, "utf8").trim() === "1" ? "userspace" : "kernel";
 }
 
 export interface SavedState {
   readonly pathManager: Strategy;
+  /** How the path manager was switched (older saved files lack it: pm_type works on every kernel). */
+  readonly pathManagerSysctl?: PathManagerSysctl;
   readonly limits: Limits;
   readonly endpoints: readonly Endpoint[];
 }
 
-export async function saveState(pm: MptcpPathManager): Promise<SavedState> {
-  return { pathManager: currentPathManager(), limits: await pm.getLimits(), endpoints: await pm.listEndpoints() };
+export async function saveState(pm: MptcpPathManager, sysctl: PathManagerSysctl): Promise<SavedState> {
+  return { pathManager: currentPathManager(sysctl), pathManagerSysctl: sysctl, limits: await pm.getLimits(), endpoints: await pm.listEndpoints() };
 }
 
-/** The endpoints a policy wants now, from its `endpoint` lines and the current addresses. */
-export function desiredEndpoints(model: PolicyModel, tracker: InterfaceTracker): AddressSpec[] {
+/**
+ * The endpoints a policy wants now, from its `endpoint` lines and the current
+ * addresses, with only the flags this kernel keeps (one that drops `laminar` would
+ * otherwise differ from what was asked at every comparison, and be replaced each time).
+ */
+export function desiredEndpoints(model: PolicyModel, tracker: InterfaceTracker, kernel: KernelCapabilities): AddressSpec[] {
   return model.endpoints.flatMap((endpoint) => {
-    const base = { flags: endpoint.flags, ...(endpoint.port !== undefined ? { port: endpoint.port } : {}) };
+    const base = { flags: supportedEndpointFlags(endpoint.flags, kernel), ...(endpoint.port !== undefined ? { port: endpoint.port } : {}) };
     if ("address" in endpoint.target) return [{ ...base, address: endpoint.target.address.address }];
     const iface = model.interfaces.find((i) => "iface" in endpoint.target && i.name === endpoint.target.iface);
     return addressesOf(tracker, iface).map((a) => ({ ...base, address: a.address, ifindex: a.ifindex }));
@@ -85,6 +94,6 @@ export async function restoreState(pm: MptcpPathManager, saved: SavedState, logg
     logger,
   );
   await pm.setLimits(saved.limits);
-  setPathManager(saved.pathManager);
+  setPathManager(saved.pathManager, saved.pathManagerSysctl ?? "pm_type");
   logger.info({ path_manager: saved.pathManager }, "restored the path manager, limits and endpoints found at start");
 }

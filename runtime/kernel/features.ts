@@ -5,6 +5,7 @@
 // whether it keeps the `laminar` flag. The one table the daemon, `status` and the
 // warnings read (docs/kernels.md lists every feature and how it is probed).
 import { existsSync } from "node:fs";
+import type { KernelCapabilities } from "../../compiler/kernel-gaps.js";
 import { release } from "node:os";
 import { readBtfFile, VMLINUX_BTF, type Btf } from "../bpf/btf.js";
 import { detectSchedulerHook } from "../bpf/hook.js";
@@ -150,4 +151,14 @@ async function probeLaminar(pm: KernelPathManager): Promise<Feature> {
   } finally {
     if (id !== undefined) await pm.deleteEndpoint(id, PROBE_ADDRESS).catch(() => undefined);
   }
+}
+
+/** What the policy checks (compiler/kernel-gaps.ts) need to know of this kernel. */
+export function policyCapabilities(kernel: KernelFeatures): KernelCapabilities {
+  return { listenerEvents: kernel.features.listener_events.available, laminarEndpoints: kernel.features.laminar_endpoints.available };
+}
+
+/** The sysctl that switches the path manager, `path_manager` (6.15+) or `pm_type`. */
+export function pathManagerSysctl(kernel: KernelFeatures): "path_manager" | "pm_type" {
+  return kernel.features.path_manager_switch.value === "path_manager" ? "path_manager" : "pm_type";
 }

@@ -59,7 +59,7 @@ ln -sf /proc/self/fd /newroot/dev/fd 2>/dev/null
 mount_shares
 
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
-chroot /newroot /bin/sh "$job/job.sh" >/dev/ttyS1 2>&1 </dev/null
-echo "$?" >"/newroot$job/status"
+# Through a pipe, so that the command's output is not a terminal (no progress redraws).
+{ chroot /newroot /bin/bash "$job/job.sh" </dev/null 2>&1; echo "$?" >"/newroot$job/status"; } | cat >/dev/ttyS1
 sync
 reboot -f

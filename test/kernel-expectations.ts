@@ -1,0 +1,59 @@
+// What each kernel of the lab (scripts/vm.sh) is known to have, measured once by
+// hand and written down here, so the feature probe is checked against facts rather
+// than against itself. Tests running in a lab guest see MPTCP_POLICY_VM=NAME.
+import type { FeatureName } from "../runtime/kernel/features.js";
+
+export interface LabKernel {
+  readonly name: string;
+  /** The features, as the probe must report them (value where there is one). */
+  readonly features: Partial<Record<FeatureName, boolean | string | number>>;
+}
+
+/** Debian 12 (6.1), Debian 13 (6.12), Debian unstable (7.x). */
+export const LAB_KERNELS: readonly LabKernel[] = [
+  {
+    name: "6.1",
+    features: {
+      path_manager_switch: "pm_type",
+      listener_events: false,
+      laminar_endpoints: false,
+      subflow_create_backup: false,
+      get_addr_by_token: false,
+      mptcp_info: 48,
+      scheduler_sysctl: false,
+      bpf_scheduler_hook: false,
+    },
+  },
+  {
+    name: "6.12",
+    features: {
+      path_manager_switch: "pm_type",
+      listener_events: true,
+      laminar_endpoints: false,
+      subflow_create_backup: true,
+      get_addr_by_token: true,
+      mptcp_info: 96,
+      scheduler_sysctl: true,
+      bpf_scheduler_hook: false,
+    },
+  },
+  {
+    name: "7",
+    features: {
+      path_manager_switch: "path_manager",
+      listener_events: true,
+      laminar_endpoints: true,
+      subflow_create_backup: true,
+      get_addr_by_token: true,
+      mptcp_info: 96,
+      scheduler_sysctl: true,
+      bpf_scheduler_hook: false,
+    },
+  },
+];
+
+/** The lab kernel these tests run on, or undefined outside the lab (on the host). */
+export function labKernel(): LabKernel | undefined {
+  const name = process.env["MPTCP_POLICY_VM"];
+  return name === undefined ? undefined : LAB_KERNELS.find((k) => k.name === name);
+}
