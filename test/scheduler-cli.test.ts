@@ -154,12 +154,15 @@ describe("attach and detach", () => {
       const result = runCli(["attach", "--btf", join(dir, "hook.btf"), LAPTOP]);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/^mptcp-policy: cannot attach: the kernel refused the schedulers \(loading .*sched\.bpf\.o: /);
+      // All or nothing: the refusal leaves no pin, no interface map, the selection as it was.
       expect(readFileSync("/proc/sys/net/mptcp/scheduler", "utf8").trim()).toBe("default");
+      expect(["/sys/fs/bpf/mptcp-policy/schedulers", "/sys/fs/bpf/mptcp-policy/mpp_iface", "/sys/fs/bpf/mptcp-policy"].filter(existsSync)).toEqual([]);
     },
   );
 
-  it("detach with nothing attached is not an error", () => {
+  it("detach with nothing attached is not an error, twice", () => {
     expect(runCli(["detach"])).toMatchObject({ status: 0, stdout: "nothing attached\n" });
+    expect(runCli(["detach"])).toMatchObject({ status: 0, stdout: "nothing attached\n", stderr: "" });
   });
 
   it("--help lists the scheduler commands", () => {

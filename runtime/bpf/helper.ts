@@ -69,14 +69,29 @@ export function benchProgram(object: string, program: string, input: Uint8Array,
   return { name: program, ...(JSON.parse(line) as Omit<BenchResult, "name">) };
 }
 
-/** Register every struct_ops map of the object; pinned in pinDir. Returns the map names. */
-export function attachObject(object: string, pinDir: string): string[] {
-  return lines(runHelper(["attach", object, pinDir]));
+export interface AttachedMaps {
+  /** struct_ops maps registered now, by C variable name. */
+  readonly registered: readonly string[];
+  /** Maps an earlier attach had left pinned, unregistered first. */
+  readonly unregistered: readonly string[];
 }
 
-/** Unregister and unpin what attachObject pinned in pinDir. */
+/**
+ * All or nothing: load the object, unregister what pinDir holds from an earlier attach,
+ * then pin and register every struct_ops map; on a failure nothing of it stays.
+ */
+export function attachObject(object: string, pinDir: string): AttachedMaps {
+  const out = lines(runHelper(["attach", object, pinDir]));
+  return { registered: tagged(out, "registered"), unregistered: tagged(out, "unregistered") };
+}
+
+/** Unregister and unpin what attachObject pinned in pinDir. Returns the map names. */
 export function detachPinned(pinDir: string): string[] {
-  return lines(runHelper(["detach", pinDir]));
+  return tagged(lines(runHelper(["detach", pinDir])), "unregistered");
+}
+
+function tagged(out: readonly string[], tag: string): string[] {
+  return out.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
 }
 
 function lines(out: Buffer): string[] {

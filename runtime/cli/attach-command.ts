@@ -8,6 +8,10 @@ import { loadModel } from "./compile-command.js";
 import { InputError } from "./errors.js";
 import { writeErr, writeOut } from "./output.js";
 
+/** Sockets bind a scheduler when they are created; say so after each change. */
+const BINDING_NOTE =
+  "note: a socket takes net.mptcp.scheduler when it is created, and an accepted connection its listener's: connections and listening sockets that already exist keep the scheduler they have (restart a server to move its listener)";
+
 export const attachCommand: Command = {
   name: "attach",
   summary: "load a policy's schedulers and select them for this network namespace",
@@ -16,6 +20,10 @@ export const attachCommand: Command = {
 Checks one policy, builds its schedulers (as 'build' does), registers them with
 the kernel and sets net.mptcp.scheduler for the current network namespace: the
 policy's one scheduler, or 'mptcp_policy', which picks among several by 'for'.
+All or nothing: what an earlier attach registered (also one that crashed) is
+replaced, and when a scheduler cannot be registered none stays registered.
+Sockets created from then on use the schedulers; existing connections and
+listening sockets keep the one they have.
 Needs root and a kernel with the BPF hook for MPTCP schedulers (struct_ops
 mptcp_sched_ops); without it, exits 1 and says what the kernel lacks.
 
@@ -28,7 +36,9 @@ Options:
     if (!model) return 1;
     try {
       const result = attachPolicy(model, typeof values["btf"] === "string" ? { btf: values["btf"] } : {});
-      writeOut(`registered ${result.registered.join(", ")}; net.mptcp.scheduler = ${result.selected}`);
+      const replaced = result.replaced.length > 0 ? ` (replacing the earlier attach's ${result.replaced.join(", ")})` : "";
+      writeOut(`registered ${result.registered.join(", ")}${replaced}; net.mptcp.scheduler = ${result.selected}`);
+      writeErr(BINDING_NOTE);
       return 0;
     } catch (cause) {
       return failure(cause);
@@ -41,16 +51,25 @@ export const detachCommand: Command = {
   summary: "unregister the attached schedulers and restore the kernel's default",
   usage: `Usage: mptcp-policy detach
 
-Sets net.mptcp.scheduler back to 'default' and unregisters the schedulers that
-'attach' registered. Nothing attached is not an error.
+Unregisters the schedulers that 'attach' registered (also those of an attach
+that crashed), removes its pins under /sys/fs/bpf/mptcp-policy, and sets
+net.mptcp.scheduler back to 'default' where it names one of them. Connections
+opened while they were attached keep them until they close. Nothing attached
+is not an error.
 
 Options:
   -h, --help   show this help`,
   options: { help: { type: "boolean", short: "h" } },
   run() {
     try {
-      const names = detachPolicy();
-      writeOut(names.length > 0 ? `unregistered ${names.join(", ")}` : "nothing attached");
+      const result = detachPolicy();
+      if (result.unregistered.length === 0 && !result.restored) {
+        writeOut("nothing attached");
+        return 0;
+      }
+      const restored = result.restored ? "; net.mptcp.scheduler = default" : "";
+      writeOut(`unregistered ${result.unregistered.join(", ") || "nothing"}${restored}`);
+      writeErr("note: connections opened while they were attached keep their scheduler until they close");
       return 0;
     } catch (cause) {
       return failure(cause);

@@ -37,7 +37,7 @@ export class SchedulerSupport {
       try {
         const result = attachPolicy(model);
         this.attached = true;
-        this.logger.info({ registered: result.registered, selected: result.selected }, "BPF schedulers attached");
+        this.logger.info({ registered: result.registered, replaced: result.replaced, selected: result.selected }, "BPF schedulers attached");
       } catch (error) {
         this.logger.warn({ err: error }, "could not attach the BPF schedulers; the kernel's scheduler stays");
       }

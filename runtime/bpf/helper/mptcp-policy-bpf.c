@@ -13,9 +13,12 @@
  *                                 replaced by the turn the last result for n left.
  *   bench OBJ PROG REPEAT         stdin: one record; run PROG REPEAT times in the kernel
  *                                 (test run with repeat), print JSON: ns per run
- *   attach OBJ PINDIR             register every struct_ops map of OBJ with the kernel,
- *                                 pin them in PINDIR (so that detach finds them)
- *   detach PINDIR                 unregister and unpin every struct_ops map in PINDIR
+ *   attach OBJ PINDIR             all or nothing: load OBJ, unregister what PINDIR holds
+ *                                 from an earlier attach, then pin and register every
+ *                                 struct_ops map of OBJ (pinned so that detach finds
+ *                                 them); prints "unregistered NAME", "registered NAME"
+ *   detach PINDIR                 unregister and unpin every struct_ops map in PINDIR,
+ *                                 remove PINDIR; prints "unregistered NAME"
  *   set-iface MAP                 replace the pinned address -> interface class map's
  *                                 entries with stdin's records (20-byte key, 8-byte value)
  *
@@ -245,6 +248,72 @@ static int ensure_bpffs(const char *dir)
 	return 0;
 }
 
+/* Unregister one pinned struct_ops map and remove its pin. A map that is not registered
+ * (ENOENT: pinned but never registered; EINPROGRESS: unregistered, still in use by
+ * connections that chose it) is done with, too. */
+static int unregister_pin(const char *pin, const char *name)
+{
+	__u32 zero = 0;
+	int fd = bpf_obj_get(pin), status = 0;
+
+	if (fd < 0)
+		return fail("%s: %s", pin, strerror(errno));
+	if (bpf_map_delete_elem(fd, &zero) && errno != ENOENT && errno != EINPROGRESS)
+		status = fail("unregistering %s: %s", name, strerror(errno));
+	close(fd);
+	if (!status && unlink(pin))
+		status = fail("removing %s: %s", pin, strerror(errno));
+	return status;
+}
+
+/* Every pin in pindir: unregister it, print "unregistered NAME". Returns 0 when all went. */
+static int unregister_all(const char *pindir)
+{
+	DIR *dir = opendir(pindir);
+	struct dirent *entry;
+	char pin[4096];
+	int status = 0;
+
+	if (!dir)
+		return errno == ENOENT ? 0 : fail("%s: %s", pindir, strerror(errno));
+	while ((entry = readdir(dir))) {
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(pin, sizeof(pin), "%s/%s", pindir, entry->d_name);
+		if (unregister_pin(pin, entry->d_name))
+			status = 1;
+		else
+			printf("unregistered %s\n", entry->d_name);
+	}
+	closedir(dir);
+	return status;
+}
+
+/* Undo a partial attach: unregister the maps registered so far and remove the pins made,
+ * those of the maps before `unpinned` (NULL: all were pinned). */
+static void roll_back(struct bpf_object *obj, const char *pindir, struct bpf_map *unpinned)
+{
+	struct bpf_map *map;
+	char pin[4096];
+	__u32 zero = 0;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		if (map == unpinned)
+			break;
+		bpf_map_delete_elem(bpf_map__fd(map), &zero); /* ENOENT where not registered */
+		snprintf(pin, sizeof(pin), "%s/%s", pindir, bpf_map__name(map));
+		unlink(pin);
+	}
+}
+
+/* Attach all of OBJ's schedulers or none. The object is loaded (verifier included)
+ * before anything changes; then what an earlier attach left in pindir is unregistered
+ * (after a crash its registrations survive, and registering the same names again would
+ * fail with EEXIST); then each struct_ops map is pinned and registered. Pinning comes
+ * first so that a registration never exists without a pin for detach to find. On any
+ * failure the maps registered so far are unregistered and the pins removed. */
 static int cmd_attach(const char *path, const char *pindir)
 {
 	struct bpf_object *obj;
@@ -256,51 +325,44 @@ static int cmd_attach(const char *path, const char *pindir)
 	obj = open_and_load(path);
 	if (!obj)
 		return 1;
+	if (unregister_all(pindir)) {
+		bpf_object__close(obj);
+		return fail("the schedulers attached before could not all be unregistered");
+	}
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
 			continue;
-		if (!bpf_map__attach_struct_ops(map))
-			return fail("registering %s: %s", bpf_map__name(map), strerror(errno));
 		snprintf(pin, sizeof(pin), "%s/%s", pindir, bpf_map__name(map));
-		unlink(pin);
-		if (bpf_obj_pin(bpf_map__fd(map), pin))
-			return fail("pinning %s: %s", pin, strerror(errno));
-		printf("%s\n", bpf_map__name(map));
+		if (bpf_obj_pin(bpf_map__fd(map), pin)) {
+			int err = errno;
+
+			roll_back(obj, pindir, map);
+			return fail("pinning %s: %s", pin, strerror(err));
+		}
 	}
-	/* Registered struct_ops maps stay with the kernel after we exit. */
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		/* The link is not destroyed: with the plain .struct_ops section, the
+		 * registration stays with the kernel after we exit. */
+		if (!bpf_map__attach_struct_ops(map)) {
+			int err = errno;
+
+			roll_back(obj, pindir, NULL);
+			return fail("registering %s: %s", bpf_map__name(map), strerror(err));
+		}
+		printf("registered %s\n", bpf_map__name(map));
+	}
 	return 0;
 }
 
+/* Unregister and unpin every scheduler attach pinned; the directory goes too. */
 static int cmd_detach(const char *pindir)
 {
-	DIR *dir = opendir(pindir);
-	struct dirent *entry;
-	char pin[4096];
-	int status = 0;
+	int status = unregister_all(pindir);
 
-	if (!dir)
-		return errno == ENOENT ? 0 : fail("%s: %s", pindir, strerror(errno));
-	while ((entry = readdir(dir))) {
-		__u32 zero = 0;
-		int fd;
-
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(pin, sizeof(pin), "%s/%s", pindir, entry->d_name);
-		fd = bpf_obj_get(pin);
-		if (fd < 0) {
-			status = fail("%s: %s", pin, strerror(errno));
-			continue;
-		}
-		if (bpf_map_delete_elem(fd, &zero) && errno != ENOENT)
-			status = fail("unregistering %s: %s", entry->d_name, strerror(errno));
-		else
-			printf("%s\n", entry->d_name);
-		close(fd);
-		unlink(pin);
-	}
-	closedir(dir);
-	rmdir(pindir);
+	if (!status && rmdir(pindir) && errno != ENOENT)
+		status = fail("removing %s: %s", pindir, strerror(errno));
 	return status;
 }
 

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// The kernel matrix (bash scripts/vm.sh matrix [--json FILE] [NAME...]): boots each
+// lab kernel once and runs the live test suites in it; every test is a scenario whose
+// result is pass, fail, or unsupported (skipped by test/kernel-support.ts with the
+// reason the kernel cannot run it). Prints one table and, per kernel, how long it took.
+// Exit status 0 when every scenario passed or is unsupported with a reason.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync, writeFileSync, rmSync, chmodSync, createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The live suites that make sense on every kernel: the daemon, netlink, monitor/status, features. */
+export const KERNEL_SUITES = [
+  "test/kernel-features.test.ts",
+  "test/daemon-events.test.ts",
+  "test/daemon.test.ts",
+  "test/netlink-client.test.ts",
+  "test/monitor-status.test.ts",
+];
+
+const args = process.argv.slice(2);
+let jsonFile;
+const names = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--json") jsonFile = args[++i];
+  else names.push(args[i]);
+}
+
+/** Release of a prepared lab kernel, as vm.sh knows it. */
+function releaseOf(name) {
+  return new Promise((done, fail) => {
+    const child = spawn("bash", [join(ROOT, "scripts/vm.sh"), "release", name], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("exit", (code) => (code === 0 ? done(out.trim()) : fail(new Error(`vm.sh release ${name} failed`))));
+  });
+}
+
+/** One boot: the suites in the guest, their JSON report and the unsupported reasons in VM_OUT. */
+async function runKernel(name) {
+  const out = mkdtempSync(join(tmpdir(), `mptcp-policy-matrix-${name}-`));
+  chmodSync(out, 0o755);
+  const logPath = join(out, "guest.log");
+  const log = createWriteStream(logPath);
+  const started = Date.now();
+  const code = await new Promise((done) => {
+    const child = spawn(
+      "bash",
+      [
+        join(ROOT, "scripts/vm.sh"), "run", name, "--timeout", process.env.MPTCP_POLICY_MATRIX_TIMEOUT ?? "1500", "--",
+        "env", `MPTCP_POLICY_UNSUPPORTED=${join(out, "unsupported.jsonl")}`,
+        "npx", "vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${join(out, "vitest.json")}`, ...KERNEL_SUITES,
+      ],
+      { cwd: ROOT, env: { ...process.env, VM_OUT: out }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on("exit", (status) => done(status ?? 1));
+  });
+  log.end();
+  const seconds = (Date.now() - started) / 1000;
+  const scenarios = readScenarios(out, code);
+  const guestLog = readFileSync(logPath, "utf8");
+  rmSync(out, { recursive: true, force: true });
+  return { name, release: await releaseOf(name), seconds, scenarios, guestLog, code };
+}
+
+function readScenarios(out, code) {
+  const report = join(out, "vitest.json");
+  if (!existsSync(report)) return [{ name: "boot and test run", result: "fail", detail: `no test report (vm.sh exited ${code})` }];
+  const reasons = new Map();
+  const unsupported = join(out, "unsupported.jsonl");
+  if (existsSync(unsupported))
+    for (const line of readFileSync(unsupported, "utf8").split("\n").filter(Boolean)) {
+      const { title, reason } = JSON.parse(line);
+      reasons.set(title, reason);
+    }
+  const { testResults } = JSON.parse(readFileSync(report, "utf8"));
+  const scenarios = [];
+  for (const file of testResults) {
+    const suite = basename(file.name).replace(/\.test\.ts$/, "");
+    if (file.assertionResults.length === 0) scenarios.push({ name: suite, result: "fail", detail: (file.message || "no tests ran").slice(0, 300) });
+    for (const t of file.assertionResults) {
+      const scenario = { name: `${suite}: ${t.fullName}` };
+      if (t.status === "passed") scenarios.push({ ...scenario, result: "pass", detail: `${Math.round(t.duration ?? 0)} ms` });
+      else if (t.status === "failed") scenarios.push({ ...scenario, result: "fail", detail: firstLine(t.failureMessages?.[0] ?? "failed") });
+      else if (reasons.has(t.title)) scenarios.push({ ...scenario, result: "unsupported", detail: reasons.get(t.title) });
+      else scenarios.push({ ...scenario, result: "fail", detail: "skipped without a reason" });
+    }
+  }
+  return scenarios;
+}
+
+const firstLine = (text) => text.split("\n").find((l) => l.trim() !== "")?.trim().slice(0, 300) ?? "";
+
+const kernels = [];
+for (const name of names) {
+  process.stderr.write(`matrix: ${name}: booting and running ${KERNEL_SUITES.length} suites\n`);
+  const result = await runKernel(name);
+  const count = (r) => result.scenarios.filter((s) => s.result === r).length;
+  process.stderr.write(`matrix: ${name} (${result.release}): ${count("pass")} pass, ${count("unsupported")} unsupported, ${count("fail")} fail in ${result.seconds.toFixed(0)} s\n`);
+  if (count("fail") > 0) process.stderr.write(`matrix: ${name}: the guest's output ends with:\n${result.guestLog.split("\n").slice(-60).join("\n")}\n`);
+  kernels.push(result);
+}
+
+// The table: one row per scenario, one column per kernel.
+const all = [...new Set(kernels.flatMap((k) => k.scenarios.map((s) => s.name)))];
+const width = Math.min(100, Math.max(8, ...all.map((n) => n.length)));
+const cell = (k, name) => k.scenarios.find((s) => s.name === name)?.result ?? "-";
+console.log(`${"scenario".padEnd(width)}  ${kernels.map((k) => k.name.padEnd(11)).join(" ")}`);
+for (const name of all) console.log(`${name.slice(0, width).padEnd(width)}  ${kernels.map((k) => cell(k, name).padEnd(11)).join(" ")}`);
+console.log(`${"time (s)".padEnd(width)}  ${kernels.map((k) => k.seconds.toFixed(0).padEnd(11)).join(" ")}`);
+for (const k of kernels)
+  for (const s of k.scenarios.filter((s) => s.result !== "pass")) console.log(`${k.name}: ${s.result}: ${s.name}: ${s.detail}`);
+
+if (jsonFile)
+  writeFileSync(
+    jsonFile,
+    `${JSON.stringify({ kernels: kernels.map((k) => ({ name: k.name, release: k.release, seconds: Math.round(k.seconds), scenarios: k.scenarios })) }, null, 2)}\n`,
+  );
+process.exit(kernels.every((k) => k.scenarios.length > 0 && k.scenarios.every((s) => s.result !== "fail")) ? 0 : 1);
