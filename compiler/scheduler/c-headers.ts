@@ -637,8 +637,10 @@ export const TEST_H = String.raw`/* SPDX-License-Identifier: GPL-2.0 */
  *
  * The decision core in a program type that BPF_PROG_TEST_RUN executes on any kernel:
  * an XDP program reads the snapshot from an array map (written from user space before
- * each run) and writes struct mpp_result into the first 8 bytes of the packet, which the
- * test run returns as data_out. The packet itself is only a carrier (64 bytes).
+ * each run; mpp_prepare() marks its usable subflows in place, as the struct_ops side
+ * does in socket storage) and writes struct mpp_result into the first 8 bytes of the
+ * packet, which the test run returns as data_out. The packet itself is only a carrier
+ * (64 bytes).
  */
 #ifndef MPTCP_POLICY_TEST_H
 #define MPTCP_POLICY_TEST_H

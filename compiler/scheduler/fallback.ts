@@ -55,7 +55,7 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
     // cannot make new data go out twice (redundantOnHook, below).
     const what =
       needsHook.mode === "redundant"
-        ? `sends each piece of data on one subflow, and cannot send on all of them at once (${redundantOnHook})`
+        ? `sends each piece of data on one subflow (${redundantOnHook})`
         : "does not take subflows in turn";
     return {
       scheduler: name,

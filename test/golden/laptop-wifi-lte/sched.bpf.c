@@ -8,9 +8,8 @@
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
  * voip: not expressible without the hook: 'redundant where active' needs the BPF
  *   scheduler hook: the kernel's default scheduler sends each piece of data on one
- *   subflow, and cannot send on all of them at once (even with the hook, new data goes
- *   out once, spread over the matching subflows, and only retransmissions are sent on
- *   every match).
+ *   subflow (even with the hook, new data goes out once, spread over the matching
+ *   subflows, and only retransmissions are sent on every match).
  * prefer_wifi: approximated: subflows where iface wifi are marked active and the others
  *   backup, so the kernel's default scheduler uses them first and the others only when
  *   none of them is usable. Not followed: among the subflows of the first tier the

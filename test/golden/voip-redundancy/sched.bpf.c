@@ -8,9 +8,8 @@
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
  * voice: not expressible without the hook: 'redundant where active and not stale' needs
  *   the BPF scheduler hook: the kernel's default scheduler sends each piece of data on
- *   one subflow, and cannot send on all of them at once (even with the hook, new data
- *   goes out once, spread over the matching subflows, and only retransmissions are sent
- *   on every match).
+ *   one subflow (even with the hook, new data goes out once, spread over the matching
+ *   subflows, and only retransmissions are sent on every match).
  * min_rtt: approximated: the kernel's default scheduler already prefers usable
  *   non-backup, non-stale subflows (active). Not followed: among the subflows of the
  *   first tier the kernel picks by send-buffer linger time, not by lowest rtt.
