@@ -82,10 +82,14 @@ describe.skipIf(noHook)("attach and detach where the kernel has the hook", () =>
     const other = mkdtempSync(join("/sys/fs/bpf", "mptcp-policy-test-"));
     try {
       attachObject(build(policy("scheduler lc_x { use any }")), other);
-      expect(() => attachObject(build(policy("scheduler lc_w for remote port 1 { use any }\nscheduler lc_x { use any }")), PIN_DIR)).toThrow(/registering mpp_ops__lc_x: File exists/);
+      expect(() => attachObject(build(policy("scheduler lc_w for remote port 1 { use any }\nscheduler lc_x { use any }")), PIN_DIR)).toThrow(
+        /registering mpp_ops__lc_x: File exists/,
+      );
       expect(available()).not.toContain("lc_w");
       expect(existsSync(PIN_DIR) ? readdirSync(PIN_DIR) : []).toEqual([]);
-      expect(() => attachPolicy(policy("scheduler lc_x { use any }"))).toThrow(/a scheduler named 'lc_x' is already registered with the kernel, not by mptcp-policy/);
+      expect(() => attachPolicy(policy("scheduler lc_x { use any }"))).toThrow(
+        /a scheduler named 'lc_x' is already registered with the kernel, not by mptcp-policy/,
+      );
     } finally {
       detachPinned(other);
     }

@@ -81,7 +81,8 @@ describe.skipIf(clangUnavailable())("struct_ops objects (clang -Wall -Werror)", 
       if (model.schedulers.length > 1) expect(section).toContain("mptcp_policy\0");
       // A get_send and a get_retrans program per scheduler (and the dispatcher).
       const names = [...model.schedulers.map((s) => s.name), ...(needsDispatcher(model) ? ["mptcp_policy"] : [])];
-      for (const n of names) expect(sections(built.structOps)).toEqual(expect.arrayContaining([`struct_ops/${structOpsNames(n).send}`, `struct_ops/${structOpsNames(n).retrans}`]));
+      for (const n of names)
+        expect(sections(built.structOps)).toEqual(expect.arrayContaining([`struct_ops/${structOpsNames(n).send}`, `struct_ops/${structOpsNames(n).retrans}`]));
       // What hook detection requires is what the object calls, and the other way round.
       expect([...kfuncs(built.structOps)].sort()).toEqual([...HOOK_REQUIREMENTS.kfuncs].sort());
     });
@@ -118,7 +119,9 @@ describe.skipIf(clangUnavailable())("struct_ops objects (clang -Wall -Werror)", 
       expect(diagnostics.map((d) => d.code)).toEqual(["E103"]);
     }
     for (const name of CLASHING) {
-      const { diagnostics } = compilePolicy([{ name: "n.policy", text: `interface ${name} = "eth0"\nscheduler ${name} for remote port 1 {\n  use where iface ${name}\n}\n` }]);
+      const { diagnostics } = compilePolicy([
+        { name: "n.policy", text: `interface ${name} = "eth0"\nscheduler ${name} for remote port 1 {\n  use where iface ${name}\n}\n` },
+      ]);
       expect(diagnostics, name).toEqual([]);
     }
   });

@@ -130,7 +130,8 @@ describe.skipIf(skip)("generated decision core = reference evaluator, in this ke
   });
 
   it("in the kernel: a full send buffer is skipped; a retransmission avoids the stalled subflow and takes no turn (regressions)", () => {
-    const text = 'interface wifi = "wlan*"\nscheduler rr for remote port 5060 {\n  round_robin\n}\nscheduler s {\n  use where iface wifi by lowest rtt\n  use any\n}\n';
+    const text =
+      'interface wifi = "wlan*"\nscheduler rr for remote port 5060 {\n  round_robin\n}\nscheduler s {\n  use where iface wifi by lowest rtt\n  use any\n}\n';
     const { model } = compilePolicy([{ name: "fidelity.policy", text }]);
     if (!model) throw new Error("does not check");
     const metrics = { rtt: 20000, rtt_var: 1000, cwnd: 10, inflight: 0, queued: 0, pacing: 125000, lost: 0, retrans: 0 };

@@ -50,7 +50,8 @@ describe.skipIf(clangUnavailable())("BPF scheduler hook detection from BTF", () 
   });
 
   it("get_send and get_retrans with the mptcp_sched_data argument: the arity is checked, not only the name", () => {
-    const ops = "int (*get_send)(struct mptcp_sock *msk, struct mptcp_sched_data *data);\n  int (*get_retrans)(struct mptcp_sock *msk, struct mptcp_sched_data *data);";
+    const ops =
+      "int (*get_send)(struct mptcp_sock *msk, struct mptcp_sched_data *data);\n  int (*get_retrans)(struct mptcp_sock *msk, struct mptcp_sched_data *data);";
     const detection = detectSchedulerHookIn(hookBtf(dir, "two-args", hookC({ ops })));
     expect(detection.present).toBe(false);
     expect(detection.mismatched).toEqual([

@@ -73,12 +73,17 @@ describe("reference evaluator", () => {
     const full = { sndbufFull: true };
     expect(decide(text, snap([sf("wlan0", { rtt: 1, ...full }), sf("wlan1", { rtt: 9 })]))).toMatchObject({ step: 1, scheduled: [1] });
     expect(decide(text, snap([sf("wlan0", full), sf("wwan0"), sf("eth0", full)]))).toMatchObject({ step: 2, scheduled: [1] });
-    expect(decide(text, snap([sf("wwan0", full), sf("eth0", { backup: true, ...full }), sf("eth1", { backup: true })]))).toMatchObject({ step: 3, scheduled: [2] });
+    expect(decide(text, snap([sf("wwan0", full), sf("eth0", { backup: true, ...full }), sf("eth1", { backup: true })]))).toMatchObject({
+      step: 3,
+      scheduled: [2],
+    });
     expect(decide(text, snap([sf("wwan0", full)]))).toMatchObject({ step: null, scheduled: [] });
   });
 
   it("retransmission: the same steps over subflows that are not stale and have nothing outstanding; no turn is taken (regression)", () => {
-    const model = policy(`${IFACES}scheduler r for remote port 5060 {\n  round_robin\n}\nscheduler d for remote port 5061 {\n  redundant\n}\nscheduler s {\n  use by lowest rtt\n}`);
+    const model = policy(
+      `${IFACES}scheduler r for remote port 5060 {\n  round_robin\n}\nscheduler d for remote port 5061 {\n  redundant\n}\nscheduler s {\n  use by lowest rtt\n}`,
+    );
     const match = interfaceMatcher(model);
     const retrans = (s: Snapshot, turn = 0) => decideSchedule(model, s, match, turn, "retrans");
     // The lowest-rtt subflow stalled with data in flight: new data still goes there, a retransmission does not.
@@ -191,7 +196,11 @@ describe("snapshots", () => {
       2, 3, 0x0a010101, 1, 7,
     ]);
     expect([view.getBigUint64(56 + 8, true), view.getUint32(56 + 16, true), view.getUint32(56 + 44, true)]).toEqual([5n, 23000, 1]);
-    const full = encodeTestInput(parseSnapshot({ ...line, subflows: [{ ...line.subflows[0], sndbuf_full: true }] }), { ifaceMasks: [], turn: 0, purpose: "retrans" });
+    const full = encodeTestInput(parseSnapshot({ ...line, subflows: [{ ...line.subflows[0], sndbuf_full: true }] }), {
+      ifaceMasks: [],
+      turn: 0,
+      purpose: "retrans",
+    });
     expect([new DataView(full.buffer).getUint8(8 + 42), new DataView(full.buffer).getUint32(56 + 44, true)]).toEqual([1, 1 | 8]);
     expect(addressWords("::ffff:10.1.1.1")).toEqual({ kind: 4, words: [0x0a010101, 0, 0, 0] });
     expect(decodeResult(new Uint8Array([2, 3, 0b101, 0, 9, 0, 0, 0]))).toEqual({ sched: 2, step: 3, mask: 5, turn: 9 });

@@ -69,13 +69,7 @@ export function decideSchedule(model: PolicyModel, snapshot: Snapshot, ifaceName
 }
 
 /** One scheduler's steps on a snapshot, its `for` not tested. */
-export function runScheduler(
-  scheduler: SchedulerModel,
-  snapshot: Snapshot,
-  ifaceNames: IfaceNames,
-  turn = 0,
-  purpose: Purpose = "send",
-): ScheduleDecision {
+export function runScheduler(scheduler: SchedulerModel, snapshot: Snapshot, ifaceNames: IfaceNames, turn = 0, purpose: Purpose = "send"): ScheduleDecision {
   const base = connectionFacts(snapshot);
   const facts = snapshot.subflows.map((s) => subflowFacts(base, s, ifaceNames));
   for (const [k, step] of scheduler.steps.entries()) {

@@ -53,10 +53,7 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
   if (needsHook) {
     // The default scheduler sends each piece of data on one subflow; and even the hook
     // cannot make new data go out twice (redundantOnHook, below).
-    const what =
-      needsHook.mode === "redundant"
-        ? `sends each piece of data on one subflow (${redundantOnHook})`
-        : "does not take subflows in turn";
+    const what = needsHook.mode === "redundant" ? `sends each piece of data on one subflow (${redundantOnHook})` : "does not take subflows in turn";
     return {
       scheduler: name,
       kind: "not_expressible",

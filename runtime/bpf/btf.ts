@@ -94,7 +94,7 @@ export function readBtf(bytes: Uint8Array): Btf {
   const funcNames = new Map<number, string>();
   const externs = new Set<string>();
   const tagged = new Set<number>();
-  for (let at = typeStart; at < typeEnd; ) {
+  for (let at = typeStart; at < typeEnd;) {
     const id = offsets.length;
     offsets.push(at);
     const nameOff = u32(at);

@@ -50,7 +50,13 @@ export class BpfEngine {
         ids.set(key, tracked);
       }
       const ifaceMasks = snapshot.subflows.map((s) => ifaceMask(this.classes, this.match(s.ifname)));
-      return encodeTestInput(snapshot, { ifaceMasks, turn: turn ?? 0, tracked, ...(purpose ? { purpose } : {}), ...(force === undefined ? {} : { force: force + 1 }) });
+      return encodeTestInput(snapshot, {
+        ifaceMasks,
+        turn: turn ?? 0,
+        tracked,
+        ...(purpose ? { purpose } : {}),
+        ...(force === undefined ? {} : { force: force + 1 }),
+      });
     });
     if (ids.size >= 65536) throw new Error("too many connections in one run (at most 65535)");
     return testRun(this.object, records).map((bytes) => {

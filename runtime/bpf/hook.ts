@@ -81,13 +81,24 @@ function shapeMismatches(btf: Btf): string[] {
   const problems: string[] = [];
   const opsId = btf.structs.get(HOOK_REQUIREMENTS.framework) as number;
   const members = btf.entries(opsId);
-  const signature = (name: string, type: number) => `${name}(${btf.prototype(type)?.params.map((p) => btf.typeName(p.type)).join(", ") ?? "?"})`;
+  const signature = (name: string, type: number) =>
+    `${name}(${
+      btf
+        .prototype(type)
+        ?.params.map((p) => btf.typeName(p.type))
+        .join(", ") ?? "?"
+    })`;
   const absent: string[] = [];
   for (const want of HOOK_REQUIREMENTS.members) {
     const wanted = `${want.name}(${want.params.join(", ")})`;
     const member = members.find((m) => m.name === want.name);
     if (!member) absent.push(wanted);
-    else if (btf.prototype(member.type)?.params.map((p) => btf.typeName(p.type)).join(", ") !== want.params.join(", "))
+    else if (
+      btf
+        .prototype(member.type)
+        ?.params.map((p) => btf.typeName(p.type))
+        .join(", ") !== want.params.join(", ")
+    )
       problems.push(`mptcp_sched_ops has ${signature(member.name, member.type)}, not ${wanted}`);
   }
   if (absent.length > 0) {
