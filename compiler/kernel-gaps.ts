@@ -10,12 +10,14 @@ export interface KernelCapabilities {
   readonly listenerEvents: boolean | null;
   /** Endpoints keep the `laminar` flag (Linux 6.18+; older kernels drop it silently). */
   readonly laminarEndpoints: boolean | null;
+  /** SUBFLOW_CREATE honours its backup flag and interface (not Linux 6.1). */
+  readonly subflowCreateFlags?: boolean | null;
 }
 
 export interface KernelGap {
   readonly at: SourceRef;
   /** The kernel feature that is missing, as `status` names it. */
-  readonly feature: "listener_events" | "laminar_endpoints";
+  readonly feature: "listener_events" | "laminar_endpoints" | "subflow_create_flags";
   /** What the policy line asks for and what happens instead, one sentence. */
   readonly message: string;
 }
@@ -25,13 +27,34 @@ export function kernelGaps(model: PolicyModel, kernel: KernelCapabilities): Kern
   if (kernel.listenerEvents === false) {
     for (const rule of model.rules) {
       if (rule.event !== "listener_created" && rule.event !== "listener_closed") continue;
-      gaps.push({ at: rule.at, feature: "listener_events", message: `'on ${rule.event}' never fires: this kernel sends no listener events (Linux 6.2 and later do)` });
+      gaps.push({
+        at: rule.at,
+        feature: "listener_events",
+        message: `'on ${rule.event}' never fires: this kernel sends no listener events (Linux 6.2 and later do)`,
+      });
     }
   }
   if (kernel.laminarEndpoints === false) {
     for (const endpoint of model.endpoints) {
       if (!endpoint.flags.includes("laminar")) continue;
-      gaps.push({ at: endpoint.at, feature: "laminar_endpoints", message: "the endpoint's 'laminar' flag is left out: this kernel does not know it (Linux 6.18 and later do); its other flags apply" });
+      gaps.push({
+        at: endpoint.at,
+        feature: "laminar_endpoints",
+        message: "the endpoint's 'laminar' flag is left out: this kernel does not know it (Linux 6.18 and later do); its other flags apply",
+      });
+    }
+  }
+  if (kernel.subflowCreateFlags === false) {
+    for (const rule of model.rules) {
+      for (const action of rule.actions) {
+        if (action.op !== "create" || action.via === undefined) continue;
+        const backup = action.backup ? "; its backup flag is set with MP_PRIO once it is up" : "";
+        gaps.push({
+          at: action.at,
+          feature: "subflow_create_flags",
+          message: `'create via ${action.via}' is not bound to ${action.via}'s link on this kernel (it ignores SUBFLOW_CREATE's interface): the subflow leaves by the route to its destination, so give each link a route to the peer${backup}`,
+        });
+      }
     }
   }
   return gaps.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line);

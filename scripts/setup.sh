@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 
 # System packages the project and its tests use (python3, g++ and make: the test
 # lab's MPTCP peers, and node-gyp rebuilding the patched netlink addon).
-# The kernel lab (scripts/vm.sh): qemu, busybox-static, kmod, cpio, xz-utils, zstd.
+# The kernel lab (scripts/vm.sh): qemu, busybox-static, kmod, cpio, xz-utils, zstd; ping for its netem test.
 APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev python3 g++ make
-  qemu-system-x86 busybox-static kmod cpio xz-utils zstd)
+  qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

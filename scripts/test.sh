@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the whole test suite: type check, then vitest.
+# Sets everything up and runs the whole test suite: type check, vitest on this
+# machine's kernel, then the live suites again on each Debian kernel of the lab
+# (scripts/vm.sh matrix; docs/kernels.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,12 +9,24 @@ npx tsc -p tsconfig.json
 # The playground (browser code): DOM types, no Node types.
 npx tsc -p editor/tsconfig.json
 report=$(mktemp)
-trap 'rm -f "$report"' EXIT
+matrix=$(mktemp)
+trap 'rm -f "$report" "$matrix"' EXIT
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
-# One plain closing line that any CI reads the same way.
+# The kernel matrix, unless only some tests were asked for (arguments are vitest filters).
+echo '{"kernels":[]}' >"$matrix"
+if [ "$#" -eq 0 ]; then
+  bash scripts/vm.sh kernels
+  bash scripts/vm.sh matrix --json "$matrix" || status=1
+fi
+# One plain closing line that any CI reads the same way: this kernel's tests and the
+# matrix's scenarios (unsupported ones, each with its reason, count as skipped).
 node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-' "$report" || true
+  const fs = require("fs");
+  const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  const m = JSON.parse(fs.readFileSync(process.argv[2], "utf8")).kernels;
+  const n = (result) => m.reduce((sum, k) => sum + k.scenarios.filter((s) => s.result === result).length, 0);
+  for (const k of m) console.log(`kernel ${k.name} (${k.release}): ${k.scenarios.filter((s) => s.result === "pass").length} pass, ${k.scenarios.filter((s) => s.result === "unsupported").length} unsupported, ${k.scenarios.filter((s) => s.result === "fail").length} fail in ${k.seconds} s`);
+  console.log(`tests: ${r.numPassedTests + n("pass")} passed, ${r.numFailedTests + n("fail")} failed, ${r.numPendingTests + r.numTodoTests + n("unsupported")} skipped`);
+' "$report" "$matrix" || true
 exit "$status"

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "./lab/topology.js";
-import { policyDir, startDaemon, sysctl, waitForConnection, type RunningDaemon } from "./daemon-support.js";
+import { policyDir, startDaemon, waitForConnection, type RunningDaemon } from "./daemon-support.js";
 import { ROOT } from "./helpers.js";
 
 const DECLS = 'interface wifi = "wifi"\ninterface lte = "lte"\n';
@@ -47,7 +47,7 @@ async function setUp(policy: string, args: string[] = []): Promise<{ lab: Lab; d
 describe("mptcp-policy run", () => {
   it("creates a backup subflow via lte when a connection over wifi is established, and restores the path manager on SIGTERM", async () => {
     const { lab, daemon } = await setUp(`${DECLS}on established if iface wifi then create via lte backup\n`);
-    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("userspace");
+    expect(lab.pathManagerOf("client")).toBe("userspace");
     const server = await lab.startServer({ port: 5000 });
     const client = await connectOverWifi(lab, server.port);
     const connection = await waitForConnection(lab, "client", (c) => c.subflows.length === 2);
@@ -55,12 +55,12 @@ describe("mptcp-policy run", () => {
     const extra = connection.subflows.find((s) => s.saddr === lab.address("client", "lte"));
     expect(extra).toMatchObject({ daddr: lab.address("server", "wifi"), backup: true });
     expect(await daemon.stop()).toBe(0);
-    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("kernel");
+    expect(lab.pathManagerOf("client")).toBe("kernel");
   });
 
   it("lowers endpoint-only policies to the in-kernel path manager and removes its endpoints on exit", async () => {
     const { lab, daemon } = await setUp(`${DECLS}limits subflows 3\nendpoint lte subflow\non iface_down wifi then set lte active\n`);
-    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("kernel");
+    expect(lab.pathManagerOf("client")).toBe("kernel");
     expect(lab.ip("client", "mptcp", "endpoint", "show")).toContain(`${lab.address("client", "lte")} id`);
     expect(lab.ip("client", "mptcp", "limits", "show")).toContain("subflows 3");
     const server = await lab.startServer({ port: 5001 });
@@ -79,7 +79,7 @@ describe("mptcp-policy run", () => {
     const connection = await waitForConnection(lab, "client", () => true);
     expect(connection.subflows).toHaveLength(1);
     // Dry-run does not touch the path manager either.
-    expect(sysctl(lab, "client", "net.mptcp.path_manager")).toBe("kernel");
+    expect(lab.pathManagerOf("client")).toBe("kernel");
   });
 
   it("rejects a broken policy on reload and keeps running the old one; applies a good one", async () => {

@@ -81,7 +81,7 @@ export class Daemon {
       limiter: new RateLimiter(),
       logger: this.logger,
       dryRun: this.options.dryRun,
-      createKeepsBackup: this.kernel.features.subflow_create_backup.available,
+      createKeepsBackup: this.kernel.features.subflow_create_flags.available,
       policy: () => this.policy,
     });
     if (!this.options.dryRun) {

@@ -15,7 +15,7 @@ export const FEATURE_NAMES = [
   "path_manager_switch",
   "listener_events",
   "laminar_endpoints",
-  "subflow_create_backup",
+  "subflow_create_flags",
   "get_addr_by_token",
   "mptcp_info",
   "scheduler_sysctl",
@@ -42,7 +42,7 @@ export const FEATURE_DESCRIPTIONS: Readonly<Record<FeatureName, string>> = {
   path_manager_switch: "path manager switch",
   listener_events: "listener events",
   laminar_endpoints: "laminar endpoints",
-  subflow_create_backup: "backup flag of SUBFLOW_CREATE",
+  subflow_create_flags: "SUBFLOW_CREATE's backup flag and interface",
   get_addr_by_token: "GET_ADDR by token",
   mptcp_info: "struct mptcp_info",
   scheduler_sysctl: "scheduler sysctl",
@@ -71,7 +71,7 @@ export async function probeKernelFeatures(options: ProbeOptions = {}): Promise<K
       path_manager_switch: pathManagerSwitch(sysctls),
       listener_events: fromBtf((b) => hasFunction(b, "mptcp_event_pm_listener", "sends MPTCP_EVENT_LISTENER_CREATED/CLOSED")),
       laminar_endpoints: options.pathManager ? await probeLaminar(options.pathManager) : { available: null, how: "not probed (needs the path manager)" },
-      subflow_create_backup: fromBtf(subflowCreateBackup),
+      subflow_create_flags: fromBtf(subflowCreateBackup),
       get_addr_by_token: fromBtf((b) => hasFunction(b, "mptcp_userspace_pm_dump_addr", "dumps a connection's addresses")),
       mptcp_info: fromBtf(mptcpInfo),
       scheduler_sysctl: sysctls.has("scheduler")
@@ -119,7 +119,7 @@ function subflowCreateBackup(btf: Btf): Feature {
   const type = btf.typeName(local.type);
   return type.includes("struct mptcp_pm_local")
     ? { available: true, how: `BTF: __mptcp_subflow_connect() takes ${type}` }
-    : { available: false, how: `BTF: __mptcp_subflow_connect() takes ${type}: the flag is dropped, the daemon sends MP_PRIO once the subflow is up` };
+    : { available: false, how: `BTF: __mptcp_subflow_connect() takes ${type}: flags and interface are dropped` };
 }
 
 function mptcpInfo(btf: Btf): Feature {
@@ -155,7 +155,11 @@ async function probeLaminar(pm: KernelPathManager): Promise<Feature> {
 
 /** What the policy checks (compiler/kernel-gaps.ts) need to know of this kernel. */
 export function policyCapabilities(kernel: KernelFeatures): KernelCapabilities {
-  return { listenerEvents: kernel.features.listener_events.available, laminarEndpoints: kernel.features.laminar_endpoints.available };
+  return {
+    listenerEvents: kernel.features.listener_events.available,
+    laminarEndpoints: kernel.features.laminar_endpoints.available,
+    subflowCreateFlags: kernel.features.subflow_create_flags.available,
+  };
 }
 
 /** The sysctl that switches the path manager, `path_manager` (6.15+) or `pm_type`. */

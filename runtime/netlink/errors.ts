@@ -97,7 +97,11 @@ export function hintFor(errno: number, extack: string | undefined): string | und
   if (/userspace PM not selected|not.*userspace/i.test(text))
     return "Try 'sysctl -w net.mptcp.path_manager=userspace' (or net.mptcp.pm_type=1 before kernel 6.15).";
   if (/invalid token/i.test(text)) return "The connection is gone or the token is wrong: take it from a 'created' event or 'mptcp-policy status'.";
-  if (/greater than maximum/i.test(text)) return "The kernel allows at most 8 subflows and 8 accepted ADD_ADDRs per connection.";
+  if (/greater than maximum/i.test(text)) {
+    // The maximum grew (8 until 6.x, 64 in 7.x); newer kernels say it, older ones do not.
+    const maximum = /maximum \((\d+)\)/.exec(text)?.[1];
+    return maximum ? `This kernel allows at most ${maximum} subflows and ${maximum} accepted ADD_ADDRs per connection.` : "This kernel allows at most 8 subflows and 8 accepted ADD_ADDRs per connection.";
+  }
   if (code === "ENOSPC") return "Try raising the limits: 'ip mptcp limits set subflows 8 add_addr_accepted 8'.";
   return undefined;
 }

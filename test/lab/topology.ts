@@ -237,8 +237,17 @@ export class Lab {
   }
 
   /** Select the path manager of a side: "kernel" or "userspace". */
+  /** Select a side's path manager through the sysctl this kernel has (path_manager 6.15+, pm_type before). */
   pathManager(side: Side, pm: "kernel" | "userspace"): void {
-    this.sysctl(side, "net.mptcp.path_manager", pm);
+    if (existsSync("/proc/sys/net/mptcp/path_manager")) this.sysctl(side, "net.mptcp.path_manager", pm);
+    else this.sysctl(side, "net.mptcp.pm_type", pm === "kernel" ? "0" : "1");
+  }
+
+  /** A side's path manager, read through whichever sysctl this kernel has. */
+  pathManagerOf(side: Side): "kernel" | "userspace" | "unknown" {
+    const read = (key: string) => spawnSync("ip", ["netns", "exec", this.ns(side), "sysctl", "-n", key], { encoding: "utf8" }).stdout.trim();
+    const value = existsSync("/proc/sys/net/mptcp/path_manager") ? read("net.mptcp.path_manager") : { "0": "kernel", "1": "userspace" }[read("net.mptcp.pm_type")];
+    return value === "kernel" || value === "userspace" ? value : "unknown";
   }
 
   /** Start an MPTCP server (default: the server side, IPv4, any address) and wait until it listens. */
