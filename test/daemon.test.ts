@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "./lab/topology.js";
 import { policyDir, startDaemon, waitForConnection, type RunningDaemon } from "./daemon-support.js";
-import { ROOT } from "./helpers.js";
+import { buildCli, ROOT } from "./helpers.js";
 
 const DECLS = 'interface wifi = "wifi"\ninterface lte = "lte"\n';
 let lab: Lab | undefined;
@@ -15,7 +15,7 @@ let daemon: RunningDaemon | undefined;
 const dirs: string[] = [];
 
 beforeAll(() => {
-  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
+  buildCli();
 });
 
 afterEach(async () => {

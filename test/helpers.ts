@@ -1,5 +1,5 @@
 // Shared by the tests: run the real front end on text, and run the built CLI.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compilePolicy } from "../compiler/pipeline.js";
@@ -7,6 +7,16 @@ import { toJson, type DiagnosticJson } from "../language/diagnostics.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = `${ROOT}bin/mptcp-policy`;
+
+/**
+ * Build the CLI bundle the tests run (bin/mptcp-policy loads dist/). In a kernel-lab
+ * guest (MPTCP_POLICY_VM) the host built it just before booting (scripts/vm/matrix.mjs),
+ * and building again under emulation takes longer than a hook may.
+ */
+export function buildCli(): void {
+  if (process.env["MPTCP_POLICY_VM"] !== undefined) return;
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
+}
 
 /**
  * A command prefix that runs a program with no capability at all, as the owner of this

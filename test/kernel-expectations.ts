@@ -10,6 +10,8 @@ export interface LabKernel {
    * netlink tests spell out) and points at no attribute: only errno is compared there.
    */
   readonly olderErrorTexts: boolean;
+  /** `created`/`established` carry the server side as a bit of MPTCP_ATTR_FLAGS too (6.18+), not only MPTCP_ATTR_SERVER_SIDE. */
+  readonly serverSideFlag: boolean;
   /** The features, as the probe must report them (value where there is one). */
   readonly features: Partial<Record<FeatureName, boolean | string | number>>;
 }
@@ -19,6 +21,7 @@ export const LAB_KERNELS: readonly LabKernel[] = [
   {
     name: "6.1",
     olderErrorTexts: true,
+    serverSideFlag: false,
     features: {
       path_manager_switch: "pm_type",
       listener_events: false,
@@ -33,6 +36,7 @@ export const LAB_KERNELS: readonly LabKernel[] = [
   {
     name: "6.12",
     olderErrorTexts: true,
+    serverSideFlag: false,
     features: {
       path_manager_switch: "pm_type",
       listener_events: true,
@@ -47,6 +51,7 @@ export const LAB_KERNELS: readonly LabKernel[] = [
   {
     name: "7",
     olderErrorTexts: false,
+    serverSideFlag: true,
     features: {
       path_manager_switch: "path_manager",
       listener_events: true,

@@ -52,7 +52,9 @@ async function runKernel(name) {
       [
         join(ROOT, "scripts/vm.sh"), "run", name, "--timeout", process.env.MPTCP_POLICY_MATRIX_TIMEOUT ?? "1500", "--",
         "env", `MPTCP_POLICY_UNSUPPORTED=${join(out, "unsupported.jsonl")}`,
-        "npx", "vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${join(out, "vitest.json")}`, ...KERNEL_SUITES,
+        // Everything runs about ten times slower under emulation: hooks and tests get longer.
+        "npx", "vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${join(out, "vitest.json")}`,
+        "--hookTimeout=120000", "--testTimeout=120000", ...KERNEL_SUITES,
       ],
       { cwd: ROOT, env: { ...process.env, VM_OUT: out }, stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -95,6 +97,11 @@ function readScenarios(out, code) {
 }
 
 const firstLine = (text) => text.split("\n").find((l) => l.trim() !== "")?.trim().slice(0, 300) ?? "";
+
+// The guests run the CLI bundle of this checkout (test/helpers.ts buildCli): built here, once.
+await new Promise((done, fail) =>
+  spawn(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "inherit" }).on("exit", (code) => (code === 0 ? done() : fail(new Error("build failed")))),
+);
 
 const kernels = [];
 for (const name of names) {
