@@ -124,12 +124,19 @@ export const ERRNO_NAMES: ReadonlyMap<string, number> = new Map([
 export const COMPARISONS = ["<", "<=", ">", ">=", "==", "!="] as const;
 export type Comparison = (typeof COMPARISONS)[number];
 
-/** Kernel limits (net/mptcp/pm_kernel.c: MPTCP_PM_ADDR_MAX). */
+/**
+ * The largest limit any kernel takes (MPTCP_PM_ADDR_MAX: 8 up to Linux 6.x, 64 in 7.x).
+ * Policies are checked against it; `run` applies the running kernel's own maximum
+ * where that is lower, and warns (runtime/daemon/kernel-setup.ts).
+ */
+export const KERNEL_LIMIT_MAX = 64;
+/** Kernel limits. */
 export const LIMIT_NAMES = [
-  { name: "subflows", max: 8, doc: "Most extra subflows a connection may open or accept." },
-  { name: "add_addr_accepted", max: 8, doc: "Most peer ADD_ADDR announcements a connection accepts." },
+  { name: "subflows", max: KERNEL_LIMIT_MAX, doc: "Most extra subflows a connection may open or accept." },
+  { name: "add_addr_accepted", max: KERNEL_LIMIT_MAX, doc: "Most peer ADD_ADDR announcements a connection accepts." },
 ] as const;
-export const KERNEL_LIMIT_MAX = 8;
+/** A connection's subflows: the first one and at most KERNEL_LIMIT_MAX more. */
+export const SUBFLOW_COUNT_MAX = KERNEL_LIMIT_MAX + 1;
 
 /** The kernel's scheduler name field is char[16]: 15 characters and the NUL. */
 export const SCHEDULER_NAME_MAX = 15;
@@ -143,7 +150,7 @@ export const MAX_NESTING = 32;
 /** Every keyword with its one-line help, for hover and completion. */
 export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   interface: "Declare an interface name for kernel interface names or glob patterns: `interface wifi = \"wlan0\"`.",
-  limits: "Set the path manager's limits: `limits subflows 4 add_addr_accepted 2` (each at most 8).",
+  limits: "Set the path manager's limits: `limits subflows 4 add_addr_accepted 2` (each at most 64; kernels before Linux 7 take at most 8).",
   endpoint: "Declare an in-kernel path-manager endpoint: `endpoint wifi subflow backup`.",
   on: "A path-manager rule: `on EVENT [if CONDITION] then ACTION, ...`.",
   if: "Introduce the condition of a rule.",

@@ -37,7 +37,7 @@ const CASES: Record<Code, Case> = {
   E211: { bad: `${DECLS}on established then log "${"x".repeat(600)}"`, good: `${DECLS}on established then log "${"x".repeat(500)}"` },
   E300: { bad: `${DECLS}scheduler s { use where rtt < 5MB }`, good: `${DECLS}scheduler s { use where rtt < 5ms }` },
   E301: { bad: `${DECLS}scheduler s { use where rtt < 5 }`, good: `${DECLS}scheduler s { use where cwnd < 5 }` },
-  E302: { bad: `${DECLS}on established if remote port 70000 then log "x"`, good: `${DECLS}on established if remote port 65535 then log "x"` },
+  E302: { bad: `${DECLS}limits subflows 65`, good: `${DECLS}limits subflows 64 add_addr_accepted 64` },
   E303: { bad: `${DECLS}endpoint 10.0.0.256 signal`, good: `${DECLS}endpoint 10.0.0.255 signal` },
   E304: { bad: `${DECLS}on established if remote in 10.1.0.0/8 then log "x"`, good: `${DECLS}on established if remote in 10.0.0.0/8 then log "x"` },
   E305: { bad: `${DECLS}on established then create from 10.0.0.1 to 2001:db8::1`, good: `${DECLS}on established then create from 2001:db8::2 to 2001:db8::1` },
@@ -74,4 +74,24 @@ describe("every diagnostic code", () => {
       expect(found.filter((d) => d.severity === "error")).toEqual([]);
     });
   }
+});
+
+describe("E302: the ranges of limits and subflow counts", () => {
+  it("takes limits up to 64, the largest maximum of any kernel (Linux 7), and refuses 65 at its position", () => {
+    expect(diagnose(`${DECLS}limits subflows 64\nlimits add_addr_accepted 9\n`)).toEqual([]);
+    expect(diagnose(`${DECLS}limits subflows 4 add_addr_accepted 65\n`)).toEqual([
+      expect.objectContaining({ code: "E302", line: 5, column: 37, endColumn: 39, message: "limit 'add_addr_accepted' must be a whole number from 0 to 64, found 65" }),
+    ]);
+  });
+
+  it("takes subflow counts up to 65 (the first subflow and 64 more)", () => {
+    expect(diagnose(`${DECLS}on subflow_closed if subflows < 65 then log "x"\n`)).toEqual([]);
+    expect(diagnose(`${DECLS}on subflow_closed if subflows < 66 then log "x"\n`)).toEqual([
+      expect.objectContaining({ code: "E302", line: 5, column: 33, message: "a subflow count must be a whole number from 0 to 65, found 66" }),
+    ]);
+  });
+
+  it("refuses ports out of range", () => {
+    expect(diagnose(`${DECLS}on established if remote port 70000 then log "x"`).map((d) => d.code)).toEqual(["E302"]);
+  });
 });

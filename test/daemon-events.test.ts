@@ -4,14 +4,14 @@
 // (an EventMonitor in the server's namespace). The daemon's log is read only where it
 // is the one observable (a delayed action that was cancelled, a refusal to start).
 import { execFileSync } from "node:child_process";
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canRunLab, EventLog, sleep } from "./lab/events.js";
 import { Lab, LAB_ADDRESSES } from "./lab/topology.js";
 import { MptcpPathManager, readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
 import { connectAndSend, policyDir, runCliIn, startDaemon, subflowsOf, waitForConnection, type RunningDaemon } from "./daemon-support.js";
-import { ROOT, withoutCapabilities } from "./helpers.js";
+import { buildCli, ROOT, withoutCapabilities } from "./helpers.js";
 import { labKernel } from "./kernel-expectations.js";
 import { probeKernelFeatures } from "../runtime/kernel/features.js";
 
@@ -23,7 +23,7 @@ const logs: EventLog[] = [];
 const dirs: string[] = [];
 
 beforeAll(() => {
-  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
+  buildCli();
 });
 
 afterEach(async (context) => {
@@ -116,6 +116,18 @@ function routeOverLte(lab: Lab): void {
 /** The server's token for a client connection: the two ends of an MPTCP connection have different tokens. */
 async function serverToken(peer: EventLog, clientSport: number): Promise<string> {
   return (await peer.waitForEvent("established", { dport: clientSport })).token!;
+}
+
+/**
+ * The largest limit the kernel under test takes (measured with `ip mptcp limits set`:
+ * 8 on Debian's 6.1 and 6.12 and on this host's 6.18, 64 on Debian's 7.x).
+ */
+function kernelLimitMaximum(): number {
+  return labKernel()?.name === "7" ? 64 : 8;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // One retry: these tests time real connections on a machine that may be busy; a
@@ -350,6 +362,60 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     await sleep(500);
     const subflows = await subflowsOf(lab, "client", client.token);
     expect(subflows.filter((s) => s.daddr !== lab.address("server", "wifi"))).toHaveLength(1);
+  });
+
+  it("limits above this kernel's maximum: one warning with the limits line and the kernel's answer, the kernel's maximum instead, the rest enforced", async () => {
+    const { lab, daemon, dir } = await setUp(`${DECLS}limits subflows 16\nendpoint lte subflow\n`);
+    const file = join(dir, "policy.policy");
+    const maximum = kernelLimitMaximum();
+    const lowered = () => daemon.lines.filter((l) => l.level === 40 && l["maximum"] !== undefined);
+    const limits = () => lab.ip("client", "mptcp", "limits", "show").trim();
+    expect(limits()).toMatch(new RegExp(`\\bsubflows ${Math.min(16, maximum)}$`));
+    if (maximum < 16) {
+      expect(lowered()).toEqual([
+        expect.objectContaining({
+          at: `${file}:3`,
+          maximum,
+          result: "EINVAL",
+          extack: expect.stringMatching(/^limit greater than maximum/),
+          msg: expect.stringMatching(
+            new RegExp(
+              `^${escape(file)}:3: this kernel allows limits of at most ${maximum} \\(it answered "limit greater than maximum[^"]*"\\): set subflows ${maximum} instead of 16$`,
+            ),
+          ),
+        }),
+      ]);
+    } else expect(lowered()).toEqual([]);
+    // The rest of the policy is enforced.
+    expect(lab.pathManagerOf("client")).toBe("kernel");
+    expect(lab.ip("client", "mptcp", "endpoint", "show")).toMatch(new RegExp(`${escape(lab.address("client", "lte"))} id \\d+ subflow`));
+
+    // A reload that changes the limits: said again, with the new line, and the daemon goes on.
+    writeFileSync(file, `${DECLS}endpoint lte subflow\n\nlimits subflows 20 add_addr_accepted 2\n`);
+    daemon.signal("SIGHUP");
+    await daemon.waitForMessage("policy reloaded");
+    expect(limits()).toBe(`add_addr_accepted 2 subflows ${Math.min(20, maximum)}`);
+    expect(lowered().map((l) => l["at"])).toEqual(maximum < 16 ? [`${file}:3`, `${file}:5`] : []);
+    expect(daemon.child.exitCode).toBeNull();
+  });
+
+  it("limits subflows above 8 under the userspace path manager: the daemon enforces them, whatever the kernel's maximum", async () => {
+    const { lab, peer } = await setUp(
+      // One create after another, paced within the action rate limit (bursts of 8, then 2 a second); the guard lets 19 through, the limit 10.
+      `${DECLS}limits subflows 10\non established then create via lte\non subflow_established if subflows < 20 then create via lte after 300ms\n`,
+      // The peer accepts any number of joins: its userspace path manager (the test's event log listens).
+      (lab) => lab.pathManager("server", "userspace"),
+    );
+    expect(lab.pathManagerOf("client")).toBe("userspace");
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const token = await serverToken(peer, client.sport);
+    await waitForConnection(lab, "client", (c) => c.token === client.token && c.subflows.length === 11, 30_000);
+    await sleep(1500);
+    expect(await subflowsOf(lab, "client", client.token)).toHaveLength(11);
+    expect(peer.events.filter((e) => e.event === "subflow_established" && e.token === token)).toHaveLength(10);
+    // The kernel's own limits are left alone: they do not apply to the userspace path manager.
+    expect(lab.ip("client", "mptcp", "limits", "show").trim()).toBe("add_addr_accepted 0 subflows 2");
   });
 
   it("IPv6: create via and announce use the interface's IPv6 address; destroy via finds the subflows of a link that went down", async () => {

@@ -1,10 +1,16 @@
 // The daemon's building blocks that need no kernel: rate limits, delayed actions,
-// start-up refusals and policy loading.
+// start-up refusals, policy loading, and limits a kernel refuses.
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import type { PolicyModel } from "../compiler/model.js";
+import { compilePolicy } from "../compiler/pipeline.js";
 import { DelayedActions } from "../runtime/daemon/delayed-actions.js";
+import { applyLimits } from "../runtime/daemon/kernel-setup.js";
+import { createLogger } from "../runtime/daemon/logger.js";
+import { NetlinkError, type Limits, type MptcpPathManager } from "../runtime/netlink/index.js";
 import { loadPolicy } from "../runtime/daemon/policy-source.js";
 import { hasNetAdmin, mptcpProblem, permissionProblems } from "../runtime/daemon/preflight.js";
 import { RateLimiter } from "../runtime/daemon/rate-limiter.js";
@@ -86,6 +92,61 @@ describe("policy loading", () => {
     writeFileSync(join(policy, "b.policy"), "on established then create via wfi\n", { mode: 0o644 });
     const bad = loadPolicy(policy, { insecurePermissions: false });
     expect(bad, JSON.stringify(bad)).toMatchObject({ ok: false, problems: [expect.stringContaining("b.policy:1:32: error[E100]: interface 'wfi' is not declared")] });
+  });
+});
+
+describe("limits above the kernel's maximum", () => {
+  const model = (text: string) => compilePolicy([{ name: "p.policy", text }]).model as PolicyModel;
+  const POLICY = 'interface wifi = "wlan0"\nendpoint wifi subflow\nlimits subflows 16 add_addr_accepted 4\n';
+
+  /** A path manager that refuses limits above `maximum` as a kernel does, with `answer` as its extack. */
+  function kernel(maximum: number, answer: string) {
+    const set: Partial<Limits>[] = [];
+    const pm = {
+      async setLimits(limits: Partial<Limits>) {
+        if (Object.values(limits).some((v) => v > maximum)) throw new NetlinkError({ errno: 22, request: "mptcp_pm SET_LIMITS", extack: answer });
+        set.push(limits);
+      },
+    };
+    return { pm: pm as unknown as MptcpPathManager, set };
+  }
+
+  function logged() {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+    return { logger: createLogger("info", stream), lines };
+  }
+
+  it("sets the maximum the kernel's answer names, 8 where it names none (Linux 6.1), with one warning naming the limits line", async () => {
+    for (const [maximum, answer, expected] of [
+      [8, "limit greater than maximum", 8],
+      [8, "limit greater than maximum (8)", 8],
+      [12, "limit greater than maximum (12)", 12],
+    ] as const) {
+      const { pm, set } = kernel(maximum, answer);
+      const { logger, lines } = logged();
+      await applyLimits(pm, model(POLICY), logger);
+      expect(set, answer).toEqual([{ subflows: expected, add_addr_accepted: 4 }]);
+      expect(lines.filter((l) => l["level"] === 40)).toEqual([
+        expect.objectContaining({
+          at: "p.policy:3",
+          result: "EINVAL",
+          extack: answer,
+          maximum: expected,
+          msg: `p.policy:3: this kernel allows limits of at most ${expected} (it answered "${answer}"): set subflows ${expected} instead of 16`,
+        }),
+      ]);
+    }
+  });
+
+  it("says nothing for limits the kernel takes, and passes on any other refusal", async () => {
+    const { pm, set } = kernel(64, "limit greater than maximum (64)");
+    const { logger, lines } = logged();
+    await applyLimits(pm, model(POLICY), logger);
+    expect(set).toEqual([{ subflows: 16, add_addr_accepted: 4 }]);
+    expect(lines.filter((l) => l["level"] === 40)).toEqual([]);
+    const refusing = { setLimits: () => Promise.reject(new NetlinkError({ errno: 1, request: "mptcp_pm SET_LIMITS" })) } as unknown as MptcpPathManager;
+    await expect(applyLimits(refusing, model(POLICY), logger)).rejects.toMatchObject({ code: "EPERM" });
   });
 });
 

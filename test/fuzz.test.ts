@@ -421,7 +421,7 @@ const scheduler = fc
   .map(([name, selector, steps]) => `scheduler ${name}${selector ? ` for ${selector}` : ""} {\n${steps.map((s) => `  ${s}\n`).join("")}}`);
 const declaration = fc.oneof(
   fc.constantFrom('interface wifi = "wlan0"', 'interface lte = "wwan0", "usb*"', 'interface eth = "eth/0"', 'interface wifi = "wlp*"'),
-  fc.constantFrom("limits subflows 4 add_addr_accepted 2", "limits subflows 9", "limits bogus 1", "limits subflows 2 subflows 3"),
+  fc.constantFrom("limits subflows 4 add_addr_accepted 2", "limits subflows 65", "limits bogus 1", "limits subflows 2 subflows 3"),
   fc.tuple(ifaceName, fc.subarray(["signal", "subflow", "backup", "fullmesh", "laminar", "bogus"])).map(([n, flags]) => `endpoint ${n} ${flags.join(" ")}`),
 );
 const program = fc

@@ -4,7 +4,7 @@ import { error } from "../diagnostics.js";
 import { didYouMean, orElse } from "../suggest.js";
 import type { Condition, Predicate } from "../syntax-tree.js";
 import { forEachPredicate } from "../visitor.js";
-import { ERRNO_NAMES, EVENTS, FAMILIES, METRIC_BY_NAME, METRICS, SIDES, type ConditionKey } from "../vocabulary.js";
+import { ERRNO_NAMES, EVENTS, FAMILIES, METRIC_BY_NAME, METRICS, SIDES, SUBFLOW_COUNT_MAX, type ConditionKey } from "../vocabulary.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
 import { checkAddress, checkInteger, checkPort, checkQuantity } from "./values.js";
@@ -115,7 +115,7 @@ function checkValues(context: CheckContext, predicate: Predicate): void {
       } else checkInteger(predicate.value, "an errno number", 1, 4095, report);
       return;
     case "Compare":
-      if (predicate.subject.text === "subflows") checkInteger(predicate.value, "a subflow count", 0, 16, report);
+      if (predicate.subject.text === "subflows") checkInteger(predicate.value, "a subflow count", 0, SUBFLOW_COUNT_MAX, report);
       else checkQuantity(predicate.value, METRIC_BY_NAME.get(predicate.subject.text)?.dimension ?? "count", `'${predicate.subject.text}'`, report);
       return;
     case "Flag":

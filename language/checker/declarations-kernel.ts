@@ -1,9 +1,10 @@
 // Pass: `limits` and `endpoint` lines, the in-kernel path manager's configuration.
-// What the kernel would refuse is refused here, before anything touches it.
+// What every kernel would refuse is refused here, before anything touches it; a limit
+// that only older kernels refuse (above 8) is lowered by `run` to theirs, with a warning.
 import { error, warning } from "../diagnostics.js";
 import { didYouMean, orElse } from "../suggest.js";
 import type { EndpointDecl, LimitEntry } from "../syntax-tree.js";
-import { ENDPOINT_FLAGS, KERNEL_LIMIT_MAX, LIMIT_NAMES } from "../vocabulary.js";
+import { ENDPOINT_FLAGS, LIMIT_NAMES } from "../vocabulary.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
 import { checkAddress, checkInteger, checkPort } from "./values.js";
@@ -25,7 +26,8 @@ function checkLimit(context: CheckContext, entry: LimitEntry, seen: Map<string, 
     context.report(error("E403", entry.name.span, `unknown limit '${entry.name.text}'`, { hints: orElse(didYouMean(entry.name.text, LIMIT_NAMES.map((l) => l.name)), "limits: subflows, add_addr_accepted") }));
     return;
   }
-  checkInteger(entry.value, `limit '${known.name}'`, 0, KERNEL_LIMIT_MAX, context.report);
+  // The largest maximum of any kernel: `run` lowers it to the running kernel's.
+  checkInteger(entry.value, `limit '${known.name}'`, 0, known.max, context.report);
   const first = seen.get(known.name);
   if (first) {
     context.report(error("E402", entry.name.span, `limit '${known.name}' is set twice`, { related: [{ span: first.span, message: "first set here" }] }));

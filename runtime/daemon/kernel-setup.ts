@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { supportedEndpointFlags, type KernelCapabilities } from "../../compiler/kernel-gaps.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { Strategy } from "../../compiler/plan.js";
-import type { AddressSpec, Endpoint, InterfaceTracker, Limits, MptcpPathManager } from "../netlink/index.js";
+import { limitMaximum, NetlinkError, type AddressSpec, type Endpoint, type InterfaceTracker, type Limits, type MptcpPathManager } from "../netlink/index.js";
 import { addressesOf } from "./local-addresses.js";
 import type { Logger } from "./logger.js";
 
@@ -79,11 +79,32 @@ export async function syncEndpoints(pm: MptcpPathManager, wanted: readonly Addre
   }
 }
 
+/**
+ * Set the policy's limits. The language takes up to 64 (Linux 7's maximum); a kernel
+ * with a lower one (8 before Linux 7) refuses the whole request. The daemon then sets
+ * the maximum its answer names instead, says so once with the `limits` line, and goes
+ * on: a lower limit is no reason not to enforce the rest of the policy.
+ */
 export async function applyLimits(pm: MptcpPathManager, model: PolicyModel, logger: Logger): Promise<void> {
-  const limits = { ...(model.limits.subflows !== undefined ? { subflows: model.limits.subflows } : {}), ...(model.limits.addAddrAccepted !== undefined ? { add_addr_accepted: model.limits.addAddrAccepted } : {}) };
-  if (Object.keys(limits).length === 0) return;
-  await pm.setLimits(limits as Partial<Limits>);
-  logger.info({ result: "ok", request: `SET_LIMITS ${JSON.stringify(limits)}` }, "limits set");
+  const wanted: Partial<Limits> = { ...(model.limits.subflows !== undefined ? { subflows: model.limits.subflows } : {}), ...(model.limits.addAddrAccepted !== undefined ? { add_addr_accepted: model.limits.addAddrAccepted } : {}) };
+  if (Object.keys(wanted).length === 0) return;
+  let applied = wanted;
+  try {
+    await pm.setLimits(wanted);
+  } catch (error) {
+    if (!(error instanceof NetlinkError)) throw error;
+    const maximum = limitMaximum(error.extack);
+    if (maximum === undefined) throw error;
+    applied = Object.fromEntries(Object.entries(wanted).map(([name, value]) => [name, Math.min(value, maximum)]));
+    const at = model.limits.at ? `${model.limits.at.file}:${model.limits.at.line}` : "limits";
+    const lowered = Object.entries(wanted).flatMap(([name, value]) => (value > maximum ? [`${name} ${maximum} instead of ${value}`] : []));
+    logger.warn(
+      { at, result: error.code, extack: error.extack, maximum, request: `SET_LIMITS ${JSON.stringify(wanted)}` },
+      `${at}: this kernel allows limits of at most ${maximum} (it answered "${error.extack}"): set ${lowered.join(", ")}`,
+    );
+    await pm.setLimits(applied);
+  }
+  logger.info({ result: "ok", request: `SET_LIMITS ${JSON.stringify(applied)}` }, "limits set");
 }
 
 /** Put back what was there before the daemon started. */

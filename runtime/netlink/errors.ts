@@ -97,11 +97,19 @@ export function hintFor(errno: number, extack: string | undefined): string | und
   if (/userspace PM not selected|not.*userspace/i.test(text))
     return "Try 'sysctl -w net.mptcp.path_manager=userspace' (or net.mptcp.pm_type=1 before kernel 6.15).";
   if (/invalid token/i.test(text)) return "The connection is gone or the token is wrong: take it from a 'created' event or 'mptcp-policy status'.";
-  if (/greater than maximum/i.test(text)) {
-    // The maximum grew (8 until 6.x, 64 in 7.x); newer kernels say it, older ones do not.
-    const maximum = /maximum \((\d+)\)/.exec(text)?.[1];
-    return maximum ? `This kernel allows at most ${maximum} subflows and ${maximum} accepted ADD_ADDRs per connection.` : "This kernel allows at most 8 subflows and 8 accepted ADD_ADDRs per connection.";
-  }
+  const maximum = limitMaximum(extack);
+  if (maximum !== undefined) return `This kernel allows at most ${maximum} subflows and ${maximum} accepted ADD_ADDRs per connection.`;
   if (code === "ENOSPC") return "Try raising the limits: 'ip mptcp limits set subflows 8 add_addr_accepted 8'.";
   return undefined;
+}
+
+/**
+ * The kernel's largest limit, as its refusal of a larger one says it ("limit greater
+ * than maximum (64)"); undefined for any other answer. The maximum grew (8 until 6.x,
+ * 64 in 7.x); kernels that do not say it (6.1) all have 8.
+ */
+export function limitMaximum(extack: string | undefined): number | undefined {
+  if (extack === undefined || !/greater than maximum/i.test(extack)) return undefined;
+  const said = /maximum \((\d+)\)/.exec(extack)?.[1];
+  return said === undefined ? 8 : Number(said);
 }

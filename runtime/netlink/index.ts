@@ -3,7 +3,7 @@
 // connections over sock_diag. See docs/netlink.md.
 export type { PolicyEvent, PolicyEventName } from "./policy-event.js";
 export { EVENT_KEY_ORDER, MPTCP_EVENT_NAMES } from "./policy-event.js";
-export { NetlinkError, NetlinkSetupError, errnoName } from "./errors.js";
+export { NetlinkError, NetlinkSetupError, errnoName, limitMaximum } from "./errors.js";
 export { NetlinkSocket, type NetlinkSocketOptions } from "./socket.js";
 export { resolveFamily, type GenlFamily } from "./genl.js";
 export { MptcpPathManager, type KernelPathManager, type UserspacePathManager, type Token } from "./path-manager.js";
