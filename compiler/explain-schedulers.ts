@@ -2,10 +2,12 @@
 // where the kernel has the hook, else approximated with backup flags, or nothing.
 // Pure: the caller says what the kernel has (the CLI probes it); without that (the
 // playground) both kinds of kernel are described.
+import { REDUNDANT_WITH_HOOK } from "../language/vocabulary.js";
 import type { PolicyModel, SchedulerModel } from "./model.js";
 import type { Strategy } from "./plan.js";
+import { describeStep } from "./scheduler/describe.js";
 import { DISPATCHER_NAME, needsDispatcher, schedulerNameProblems } from "./scheduler/emit.js";
-import { classifyScheduler, type SchedulerFallback } from "./scheduler/fallback.js";
+import { classifyScheduler, reachableSteps, type SchedulerFallback } from "./scheduler/fallback.js";
 import { describeCondition } from "./explain-conditions.js";
 
 /** What `run --scheduler-fallback` does where the kernel lacks the hook. */
@@ -50,9 +52,12 @@ function withHook(model: PolicyModel, scheduler: SchedulerModel): string {
   if (problems.length > 0)
     return `not attached, the kernel's default scheduler decides: the policy's schedulers cannot be registered (${problems.join("; ")}).`;
   const registered = `attached: run registers it as BPF scheduler '${scheduler.name}'`;
-  return needsDispatcher(model)
+  const selected = needsDispatcher(model)
     ? `${registered} and selects '${DISPATCHER_NAME}' (net.mptcp.scheduler), which runs it for these connections.`
     : `${registered} and selects it (net.mptcp.scheduler = ${scheduler.name}).`;
+  // The hook does not send new data twice: say what `redundant` comes to there.
+  const redundant = reachableSteps(scheduler.steps).filter((s) => s.mode === "redundant");
+  return redundant.length === 0 ? selected : `${selected} ${redundant.map((s) => `'${describeStep(s)}'`).join(" and ")}: ${REDUNDANT_WITH_HOOK}.`;
 }
 
 /** As runtime/daemon/scheduler-support.ts does it. */

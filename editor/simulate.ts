@@ -10,6 +10,7 @@ import { describeMissingFacts, describeUnmatchableRule, findMissingFacts } from 
 import type { PolicyModel, SourceRef, StepModel } from "../compiler/model.js";
 import { decideSchedule, runScheduler, selectScheduler } from "../compiler/scheduler/evaluate.js";
 import { parseSnapshot, SnapshotError } from "../compiler/scheduler/snapshot.js";
+import { REDUNDANT_WITH_HOOK } from "../language/vocabulary.js";
 import type { SourceLine } from "./source-lines.js";
 
 export interface SimulatedAction {
@@ -124,7 +125,7 @@ export function describeStep(step: StepModel): string {
       return `use one subflow${where}, the ${order.direction} ${order.metric}`;
     }
     case "redundant":
-      return `send on every subflow${where}`;
+      return `schedule every subflow${where} (with the BPF scheduler hook, ${REDUNDANT_WITH_HOOK})`;
     case "round_robin":
       return `take the subflows${where} in turn`;
   }

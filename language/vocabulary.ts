@@ -147,6 +147,17 @@ export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]*$/;
 /** Deepest parenthesised condition accepted; deeper is a diagnostic, not a stack overflow. */
 export const MAX_NESTING = 32;
 
+/**
+ * What a `redundant` step makes a kernel with the BPF scheduler hook do (the MPTCP
+ * development tree, net/mptcp/protocol.c; docs/scheduler.md): new data goes out once,
+ * the scheduled subflows taking the next pending data in turn (__mptcp_push_pending);
+ * only a retransmission re-sends the same data, on every scheduled subflow
+ * (__mptcp_retrans). The maintainers say redundant sending is not possible yet
+ * (mptcp_net-next issues #436, #467). The one wording of it, for hover, `explain`,
+ * the simulator and the fallback text.
+ */
+export const REDUNDANT_WITH_HOOK = "new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match";
+
 /** Every keyword with its one-line help, for hover and completion. */
 export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   interface: "Declare an interface name for kernel interface names or glob patterns: `interface wifi = \"wlan0\"`.",
@@ -159,7 +170,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   for: "Which connections a scheduler serves; the first matching scheduler wins.",
   use: "Scheduler step: send on one matching subflow, `by lowest|highest METRIC` (default lowest rtt).",
   any: "`use any`: send on any available subflow.",
-  redundant: "Scheduler step: send on every matching subflow.",
+  redundant: `Scheduler step: every matching subflow; with the BPF scheduler hook, ${REDUNDANT_WITH_HOOK}.`,
   round_robin: "Scheduler step: take matching subflows in turn.",
   where: "Filter subflows in a scheduler step.",
   by: "Order subflows in a `use` step: `by lowest rtt`.",

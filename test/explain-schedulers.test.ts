@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { explainPolicy, type KernelDescription } from "../compiler/explain.js";
 import type { PolicyModel } from "../compiler/model.js";
 import { compilePolicy } from "../compiler/pipeline.js";
+import { REDUNDANT_WITH_HOOK } from "../language/vocabulary.js";
 import { detectSchedulerHookIn } from "../runtime/bpf/hook.js";
 import { runCli } from "./helpers.js";
 
@@ -50,10 +51,24 @@ describe("explain: schedulers on a kernel with the BPF hook", () => {
 
   it("says several blocks are chosen among by the dispatcher", () => {
     const lines = explain(INTERFACES + PER_CONNECTION + VOIP + PREFER_WIFI, WITH_HOOK);
-    expect(fate(lines, "voip")).toBe(
-      "  - on this kernel: attached: run registers it as BPF scheduler 'voip' and selects 'mptcp_policy' (net.mptcp.scheduler), which runs it for these connections.",
+    expect(fate(lines, "voip")).toMatch(
+      /^ {2}- on this kernel: attached: run registers it as BPF scheduler 'voip' and selects 'mptcp_policy' \(net\.mptcp\.scheduler\), which runs it for these connections\. /,
     );
     expect(fate(lines, "prefer_wifi")).toContain("selects 'mptcp_policy'");
+  });
+
+  it("says what a redundant step comes to with the hook, in the words the fallback uses", () => {
+    const lines = explain(INTERFACES + PER_CONNECTION + VOIP, WITH_HOOK);
+    expect(fate(lines, "voip")).toBe(
+      "  - on this kernel: attached: run registers it as BPF scheduler 'voip' and selects 'mptcp_policy' (net.mptcp.scheduler), which runs it for these connections. " +
+        "'redundant where active': new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match.",
+    );
+    // One wording: the fallback's text (without the hook) says the same.
+    expect(fate(explain(INTERFACES + PER_CONNECTION + VOIP, WITHOUT_HOOK), "voip")).toContain(`(even with the hook, ${REDUNDANT_WITH_HOOK})`);
+    expect(fate(lines, "voip")).toContain(`: ${REDUNDANT_WITH_HOOK}.`);
+    // A step that is never reached (after `use any`) is not described.
+    const unreached = explain(INTERFACES + PER_CONNECTION + "scheduler late {\n  use any\n  redundant\n}\n", WITH_HOOK);
+    expect(fate(unreached, "late")).toBe("  - on this kernel: attached: run registers it as BPF scheduler 'late' and selects it (net.mptcp.scheduler = late).");
   });
 
   it("says a reserved name stops every block from being attached", () => {

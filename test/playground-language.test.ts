@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tokenize } from "../language/lexer.js";
 import { sourceFile } from "../language/source.js";
-import { KEYWORDS } from "../language/vocabulary.js";
+import { KEYWORDS, REDUNDANT_WITH_HOOK } from "../language/vocabulary.js";
 import type { PolicyModel } from "../compiler/model.js";
 import { checkFiles, formatText, outputsOf } from "../editor/analysis.js";
 import { completionsAt, hoverText } from "../editor/completion.js";
@@ -169,6 +169,7 @@ describe("completion", () => {
     expect(hoverText("wifi", names)).toContain('"wlan0"');
     expect(hoverText("prefer_wifi", names)).toContain("20-rules.policy");
     expect(hoverText("150ms", names)).toContain("milliseconds");
+    expect(hoverText("redundant", names)).toBe(`**redundant**: Scheduler step: every matching subflow; with the BPF scheduler hook, ${REDUNDANT_WITH_HOOK}.`);
     expect(hoverText("nonsense", names)).toBeUndefined();
   });
 });
@@ -257,6 +258,13 @@ describe("simulator", () => {
       ["prefer_wifi", true, 1, [0]],
     ]);
     expect(result?.schedulers[1]?.steps[0]?.source).toBe("use where iface wifi and rtt < 150ms");
+    // `redundant` in the words explain and the fallback use: new data is not sent twice.
+    expect(result?.schedulers[0]?.steps[0]).toEqual({
+      source: "redundant where active",
+      words:
+        "schedule every subflow where the subflow is not a backup (with the BPF scheduler hook, new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match)",
+    });
+    expect(result?.schedulers[0]?.steps[0]?.words).toContain(REDUNDANT_WITH_HOOK);
     // Wi-Fi slower than 150 ms: the next step, the fastest subflow that is not a backup.
     const slow = { ...input, subflows: input.subflows.map((s, i) => (i === 0 ? { ...s, rtt: 200 } : s)) };
     expect(simulate(model, [], snapshotJson(slow)).schedule?.schedulers[1]).toMatchObject({ step: 2, scheduled: [0] });

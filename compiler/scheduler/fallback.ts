@@ -12,6 +12,7 @@
 //
 // A pure function of the model: `compile --emit bpf` prints it, docs/scheduler.md
 // explains it, and the daemon applies `active` per connection.
+import { REDUNDANT_WITH_HOOK } from "../../language/vocabulary.js";
 import type { ConditionModel, PolicyModel, SchedulerModel, StepModel } from "../model.js";
 import { describeCondition, describeStep } from "./describe.js";
 
@@ -32,15 +33,8 @@ export interface SchedulerFallback {
   readonly losses: readonly string[];
 }
 
-/**
- * What a `redundant` step does where the hook exists (the MPTCP development tree,
- * net/mptcp/protocol.c): new data goes out once, the scheduled subflows taking the next
- * pending data in turn (__mptcp_push_pending); only a retransmission re-sends the same
- * data, on every scheduled subflow (__mptcp_retrans). The maintainers say redundant
- * sending is not possible yet (mptcp_net-next issues #436, #467).
- */
-export const redundantOnHook =
-  "even with the hook, new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match";
+/** What a `redundant` step does where the hook exists (REDUNDANT_WITH_HOOK says why). */
+export const redundantOnHook = `even with the hook, ${REDUNDANT_WITH_HOOK}`;
 
 export function classifySchedulers(model: PolicyModel): SchedulerFallback[] {
   return model.schedulers.map(classifyScheduler);
@@ -104,7 +98,7 @@ export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback 
 }
 
 /** Steps up to and including the first one that always finds a usable subflow. */
-function reachableSteps(steps: readonly StepModel[]): StepModel[] {
+export function reachableSteps(steps: readonly StepModel[]): StepModel[] {
   const end = steps.findIndex((s) => s.mode === "use_any" || !s.where);
   return end < 0 ? [...steps] : steps.slice(0, end + 1);
 }
