@@ -3,7 +3,6 @@
 // sock_diag of either side, `ip mptcp endpoint show`, and the peer's own MPTCP events
 // (an EventMonitor in the server's namespace). The daemon's log is read only where it
 // is the one observable (a delayed action that was cancelled, a refusal to start).
-import { execFileSync } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,7 @@ import { canRunLab, EventLog, sleep } from "./lab/events.js";
 import { Lab, LAB_ADDRESSES } from "./lab/topology.js";
 import { MptcpPathManager, readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
 import { connectAndSend, policyDir, runCliIn, startDaemon, subflowsOf, waitForConnection, type RunningDaemon } from "./daemon-support.js";
-import { buildCli, ROOT, withoutCapabilities } from "./helpers.js";
+import { buildCli, withoutCapabilities } from "./helpers.js";
 import { labKernel } from "./kernel-expectations.js";
 import { probeKernelFeatures } from "../runtime/kernel/features.js";
 
@@ -118,12 +117,9 @@ async function serverToken(peer: EventLog, clientSport: number): Promise<string>
   return (await peer.waitForEvent("established", { dport: clientSport })).token!;
 }
 
-/**
- * The largest limit the kernel under test takes (measured with `ip mptcp limits set`:
- * 8 on Debian's 6.1 and 6.12 and on this host's 6.18, 64 on Debian's 7.x).
- */
+/** The largest limit the kernel under test takes (test/kernel-expectations.ts; 8 on this host's 6.18). */
 function kernelLimitMaximum(): number {
-  return labKernel()?.name === "7" ? 64 : 8;
+  return labKernel()?.limitMaximum ?? 8;
 }
 
 function escape(text: string): string {

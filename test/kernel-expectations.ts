@@ -10,6 +10,8 @@ export interface LabKernel {
    * netlink tests spell out) and points at no attribute: only errno is compared there.
    */
   readonly olderErrorTexts: boolean;
+  /** The largest limit `ip mptcp limits set` takes (measured: 8 until 6.x, 64 on 7.x). */
+  readonly limitMaximum: number;
   /** `created`/`established` carry the server side as a bit of MPTCP_ATTR_FLAGS too (6.18+), not only MPTCP_ATTR_SERVER_SIDE. */
   readonly serverSideFlag: boolean;
   /** The features, as the probe must report them (value where there is one). */
@@ -22,6 +24,7 @@ export const LAB_KERNELS: readonly LabKernel[] = [
     name: "6.1",
     olderErrorTexts: true,
     serverSideFlag: false,
+    limitMaximum: 8,
     features: {
       path_manager_switch: "pm_type",
       listener_events: false,
@@ -37,6 +40,7 @@ export const LAB_KERNELS: readonly LabKernel[] = [
     name: "6.12",
     olderErrorTexts: true,
     serverSideFlag: false,
+    limitMaximum: 8,
     features: {
       path_manager_switch: "pm_type",
       listener_events: true,
@@ -52,6 +56,7 @@ export const LAB_KERNELS: readonly LabKernel[] = [
     name: "7",
     olderErrorTexts: false,
     serverSideFlag: true,
+    limitMaximum: 64,
     features: {
       path_manager_switch: "path_manager",
       listener_events: true,
