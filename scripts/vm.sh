@@ -7,6 +7,7 @@
 #   bash scripts/vm.sh run NAME [--systemd] [--timeout S] [--memory MiB] -- COMMAND [ARG...]
 #   bash scripts/vm.sh matrix [--json FILE] [NAME...]
 #   bash scripts/vm.sh fetch [NAME...]              download and prepare (kernels does it too)
+#   bash scripts/vm.sh release NAME                 the release of one kernel
 #
 # Kernels: 6.1 (Debian 12), 6.12 (Debian 13), 7 (Debian unstable), each the newest
 # linux-image-amd64 of its suites. Packages come through apt-get download with a
@@ -314,7 +315,7 @@ Type=oneshot
 StandardOutput=tty
 StandardError=tty
 TTYPath=/dev/ttyS1
-ExecStart=/bin/bash -c 'bash $job/job.sh; echo \$? >$job/status; sync; systemctl reboot --force --force'
+ExecStart=/bin/bash -c 'bash $job/job.sh; echo \$? >$job/status; sync; systemctl reboot --force --force >/dev/null 2>&1'
 UNIT
   cat >"$job/systemd/vm-job.target" <<UNIT
 [Unit]
@@ -348,5 +349,5 @@ case "$command" in
   run) cmd_run "$@" ;;
   matrix) cmd_matrix "$@" ;;
   release) ensure "${1:?}"; cat "$cache/$1/release" ;;
-  *) sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
