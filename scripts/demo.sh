@@ -24,6 +24,11 @@ trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 in_laptop() { ip netns exec "$laptop" "$@"; }
+# The path manager's sysctl: net.mptcp.path_manager (6.15+) or net.mptcp.pm_type.
+path_manager() {
+  if [ -e /proc/sys/net/mptcp/path_manager ]; then echo "net.mptcp.path_manager = $(in_laptop sysctl -n net.mptcp.path_manager)"
+  else echo "net.mptcp.pm_type = $(in_laptop sysctl -n net.mptcp.pm_type)"; fi
+}
 in_server() { ip netns exec "$server" "$@"; }
 
 step "A laptop and a server, joined by wlan0 (10.0.1.0/24) and wwan0 (10.0.2.0/24)"
@@ -55,7 +60,10 @@ ip netns exec "$laptop" bin/mptcp-policy run --config "$policy" --log-level info
 pids+=($!)
 for _ in $(seq 50); do grep -q '"msg":"running"' "$work/daemon.log" && break; sleep 0.1; done
 grep -q '"msg":"running"' "$work/daemon.log" || { cat "$work/daemon.log"; exit 1; }
-echo "net.mptcp.path_manager = $(in_laptop sysctl -n net.mptcp.path_manager)"
+path_manager
+# What this kernel cannot honour, one warning per policy line (none on recent kernels).
+grep '"feature":' "$work/daemon.log" | node -e '
+  for (const line of require("fs").readFileSync(0, "utf8").trim().split("\n").filter(Boolean)) console.log(`warning: ${JSON.parse(line).msg}`);' || true
 
 step "An MPTCP connection from the laptop to the server's port 443, over wlan0"
 # The peers quit at the end of their standard input: each reads a pipe held open here.
@@ -96,4 +104,4 @@ step "The daemon stops (SIGTERM) and restores the path manager it found"
 exec 3>&- 4>&-
 kill "${pids[0]}"
 wait "${pids[0]}" && echo "daemon exited with status 0"
-echo "net.mptcp.path_manager = $(in_laptop sysctl -n net.mptcp.path_manager)"
+path_manager
