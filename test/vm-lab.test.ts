@@ -14,8 +14,8 @@ const out = mkdtempSync(join(tmpdir(), "mptcp-policy-vm-test-"));
 chmodSync(out, 0o755);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function vm(args: string[], env: Record<string, string> = {}) {
-  return spawnSync("bash", [VM, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000, env: { ...process.env, ...env } });
+function vm(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
+  return spawnSync("bash", [VM, ...args], { cwd, encoding: "utf8", timeout: 300_000, env: { ...process.env, ...env } });
 }
 
 // A boot takes about 5 s, systemd's about 40 s, under emulation.
@@ -31,26 +31,24 @@ describe.skipIf(!canBoot)("scripts/vm.sh", { timeout: 300_000 }, () => {
   });
 
   it("runs a command as root in the current directory, prints its output, exits with its status; the host is written only through VM_OUT", () => {
-    const probe = join(ROOT, `vm-test-${process.pid}.txt`);
-    const script = [
-      `uname -r; id -u; pwd; echo "vm=$MPTCP_POLICY_VM"`,
-      `echo written > ${probe}; cat ${probe}`,
-      `echo shared > "$VM_OUT/out.txt"`,
-      `ls /sys/kernel/btf/vmlinux >/dev/null && tc qdisc add dev lo root netem delay 1ms && echo netem`,
-      "exit 7",
-    ].join("; ");
-    const result = vm(["run", "6.1", "--", "sh", "-c", script], { VM_OUT: out });
-    expect(result.status, result.stderr).toBe(7);
-    expect(result.stdout.trim().split("\n")).toEqual([
-      expect.stringMatching(/^6\.1\.\d+-\d+-amd64$/),
-      "0",
-      ROOT.replace(/\/$/, ""),
-      "vm=6.1",
-      "written",
-      "netem",
-    ]);
-    expect(existsSync(probe)).toBe(false);
-    expect(readFileSync(join(out, "out.txt"), "utf8")).toBe("shared\n");
+    // Regression: a fresh clone below /tmp (mode 0700) was hidden by a tmpfs on the guest's /tmp.
+    const cwd = mkdtempSync(join(tmpdir(), "mptcp-policy-vm-cwd-"));
+    try {
+      const script = [
+        `uname -r; id -u; pwd; echo "vm=$MPTCP_POLICY_VM"`,
+        "echo written > probe.txt; cat probe.txt",
+        `echo shared > "$VM_OUT/out.txt"`,
+        "ls /sys/kernel/btf/vmlinux >/dev/null && tc qdisc add dev lo root netem delay 1ms && echo netem",
+        "exit 7",
+      ].join("; ");
+      const result = vm(["run", "6.1", "--", "sh", "-c", script], { VM_OUT: out }, cwd);
+      expect(result.status, result.stderr).toBe(7);
+      expect(result.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^6\.1\.\d+-\d+-amd64$/), "0", cwd, "vm=6.1", "written", "netem"]);
+      expect(existsSync(join(cwd, "probe.txt"))).toBe(false);
+      expect(readFileSync(join(out, "out.txt"), "utf8")).toBe("shared\n");
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it("exits 124 when the command outlives --timeout", () => {

@@ -44,7 +44,8 @@ if [ "$mode" = systemd ]; then
   exec switch_root /newroot /lib/systemd/systemd --unit=vm-job.target
 fi
 
-for fs in "proc proc /proc" "sysfs sys /sys" "devtmpfs dev /dev" "tmpfs tmp /tmp" "tmpfs run /run" \
+# /tmp stays the host's (under the overlay): a checkout below it must be visible.
+for fs in "proc proc /proc" "sysfs sys /sys" "devtmpfs dev /dev" "tmpfs run /run" \
   "cgroup2 cgroup /sys/fs/cgroup" "bpf bpf /sys/fs/bpf" "debugfs debugfs /sys/kernel/debug" \
   "tracefs tracefs /sys/kernel/tracing"; do
   set -- $fs
