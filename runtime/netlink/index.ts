@@ -13,7 +13,6 @@ export { EventMonitor, EVENT_RECEIVE_BUFFER, type MonitorOptions } from "./monit
 export { SockDiag, type MptcpSocket, type SubflowSocket, type MptcpInfo } from "./diag.js";
 export {
   readStatus,
-  readPathManager,
   readSysctls,
   type MptcpStatus,
   type ConnectionStatus,

@@ -91,10 +91,6 @@ export function pathManagerName(sysctls: ReadonlyMap<string, string>): string {
   return type === "1" ? "userspace" : type === "0" ? "kernel" : "unknown";
 }
 
-export function readPathManager(netns?: string): string {
-  return pathManagerName(readSysctls(["path_manager", "pm_type"], netns));
-}
-
 export async function readStatus(options: NetlinkSocketOptions = {}): Promise<MptcpStatus> {
   const sysctls = readSysctls(["enabled", "path_manager", "pm_type"], options.netns);
   const enabled = sysctls.get("enabled");
