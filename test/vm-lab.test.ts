@@ -60,8 +60,18 @@ describe.skipIf(!canBoot)("scripts/vm.sh", { timeout: 300_000 }, () => {
   });
 
   it("--systemd boots systemd as PID 1 and runs the command once the system is up", () => {
-    const result = vm(["run", "6.12", "--systemd", "--timeout", "240", "--", "sh", "-c", "cat /proc/1/comm; systemctl is-active multi-user.target; exit 3"]);
-    expect(result.stdout.trim().split("\n"), result.stderr).toEqual(["systemd", "active"]);
-    expect(result.status).toBe(3);
+    // Regression: systemd-tmpfiles emptied /tmp at boot, and a checkout below it with it.
+    const cwd = mkdtempSync(join(tmpdir(), "mptcp-policy-vm-cwd-"));
+    try {
+      const result = vm(
+        ["run", "6.12", "--systemd", "--timeout", "240", "--", "sh", "-c", "cat /proc/1/comm; systemctl is-active multi-user.target; pwd; exit 3"],
+        {},
+        cwd,
+      );
+      expect(result.stdout.trim().split("\n"), result.stderr).toEqual(["systemd", "active", cwd]);
+      expect(result.status).toBe(3);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

@@ -39,6 +39,10 @@ if [ "$mode" = systemd ]; then
   mount_shares
   # systemd mounts the API file systems itself; the job runs as a unit (vm.sh wrote it).
   cp "/newroot$job/systemd/"* /newroot/etc/systemd/system/
+  # systemd-tmpfiles empties /tmp at boot ("D /tmp"): the host's /tmp, and a checkout
+  # below it, must stay visible, so /tmp is only created, never cleaned.
+  mkdir -p /newroot/etc/tmpfiles.d
+  echo 'd /tmp 1777 root root -' >/newroot/etc/tmpfiles.d/tmp.conf
   umount /proc /sys
   mount --move /dev /newroot/dev
   exec switch_root /newroot /lib/systemd/systemd --unit=vm-job.target
