@@ -18,14 +18,12 @@ export interface StatusReport extends MptcpStatus {
 }
 
 export function statusReport(status: MptcpStatus, kernel: KernelFeatures): StatusReport {
-  const { path_manager, ...rest } = status;
   const pmSwitch = kernel.features.path_manager_switch;
   return {
-    ...(rest as Omit<MptcpStatus, "path_manager">),
-    path_manager,
-    path_manager_sysctl: pmSwitch.available ? `net.mptcp.${pmSwitch.value}` : null,
+    ...status,
+    path_manager_sysctl: pmSwitch.available ? `net.mptcp.${String(pmSwitch.value)}` : null,
     kernel_features: { release: kernel.release, ...kernel.features },
-  } as StatusReport;
+  };
 }
 
 /** One line per kernel feature: name, yes/no/unknown (value), how it was told. */
