@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 # System packages the project and its tests use (python3, g++ and make: the test
 # lab's MPTCP peers, and node-gyp rebuilding the patched netlink addon).
 # The kernel lab (scripts/vm.sh): qemu, busybox-static, kmod, cpio, xz-utils, zstd; ping for its netem test.
+# Faults in the lab (blackholes, loss without netem): nftables. The failover benchmark's comparison: mptcpd.
 APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev python3 g++ make
-  qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping)
+  qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping
+  nftables mptcpd)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

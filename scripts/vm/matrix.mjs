@@ -19,6 +19,7 @@ export const KERNEL_SUITES = [
   "test/daemon.test.ts",
   "test/netlink-client.test.ts",
   "test/monitor-status.test.ts",
+  "test/lab-faults.test.ts",
 ];
 
 const args = process.argv.slice(2);

@@ -43,6 +43,8 @@ export interface Netem {
 export interface LabOptions {
   /** netem on the egress of both ends of a link. Throws LabError if the kernel has no netem. */
   readonly netem?: Partial<Record<LinkName, Netem>>;
+  /** Kernel names of the client's ends of the links (default: the link's name), e.g. `{ wifi: "wlan0" }` to run an example's policy as is. */
+  readonly clientNames?: Partial<Record<LinkName, string>>;
 }
 
 export class LabError extends Error {
@@ -133,9 +135,18 @@ export class Peer {
 
 export class Lab {
   private readonly peers = new Set<Peer>();
+  private readonly netems = new Map<string, Netem>();
   private destroyed = false;
 
-  private constructor(readonly name: string) {}
+  private constructor(
+    readonly name: string,
+    private readonly clientNames: Partial<Record<LinkName, string>> = {},
+  ) {}
+
+  /** The kernel name of one side's end of a link. */
+  ifname(side: Side, link: LinkName): string {
+    return side === "client" ? (this.clientNames[link] ?? link) : link;
+  }
 
   /** The namespace name of a side, for `ip netns exec` or the netlink client's `netns` option. */
   ns(side: Side): string {
@@ -157,7 +168,7 @@ export class Lab {
   static async create(options: LabOptions = {}): Promise<Lab> {
     hookExit();
     sweepStale();
-    const lab = new Lab(`${PREFIX}-${process.pid}-${++counter}`);
+    const lab = new Lab(`${PREFIX}-${process.pid}-${++counter}`, options.clientNames);
     live.add(lab);
     try {
       lab.build(options);
@@ -176,12 +187,13 @@ export class Lab {
       run(["ip", "netns", "exec", this.ns(side), "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]);
     }
     for (const link of LINKS) {
-      run(["ip", "-n", this.client, "link", "add", link, "type", "veth", "peer", "name", link, "netns", this.server]);
+      run(["ip", "-n", this.client, "link", "add", this.ifname("client", link), "type", "veth", "peer", "name", link, "netns", this.server]);
       for (const side of ["client", "server"] as const) {
         const ns = this.ns(side);
-        run(["ip", "-n", ns, "addr", "add", `${this.address(side, link, "ipv4")}/24`, "dev", link]);
-        run(["ip", "-n", ns, "addr", "add", `${this.address(side, link, "ipv6")}/64`, "dev", link, "nodad"]);
-        run(["ip", "-n", ns, "link", "set", link, "up"]);
+        const dev = this.ifname(side, link);
+        run(["ip", "-n", ns, "addr", "add", `${this.address(side, link, "ipv4")}/24`, "dev", dev]);
+        run(["ip", "-n", ns, "addr", "add", `${this.address(side, link, "ipv6")}/64`, "dev", dev, "nodad"]);
+        run(["ip", "-n", ns, "link", "set", dev, "up"]);
       }
       const netem = options.netem?.[link];
       if (netem) for (const side of ["client", "server"] as const) this.setNetem(side, link, netem);
@@ -190,7 +202,7 @@ export class Lab {
 
   /** Replace the netem qdisc on one side's egress of a link. */
   setNetem(side: Side, link: LinkName, netem: Netem): void {
-    const args = ["tc", "-n", this.ns(side), "qdisc", "replace", "dev", link, "root", "netem"];
+    const args = ["tc", "-n", this.ns(side), "qdisc", "replace", "dev", this.ifname(side, link), "root", "netem"];
     if (netem.delayMs !== undefined) args.push("delay", `${netem.delayMs}ms`, ...(netem.jitterMs !== undefined ? [`${netem.jitterMs}ms`] : []));
     if (netem.lossPercent !== undefined) args.push("loss", `${netem.lossPercent}%`);
     const result = spawnSync(args[0]!, args.slice(1), { encoding: "utf8" });
@@ -198,6 +210,18 @@ export class Lab {
       if (/unknown/i.test(result.stderr)) throw new LabError("netem is not available in this kernel (CONFIG_NET_SCH_NETEM)");
       throw new LabError(`${args.join(" ")}: ${result.stderr.trim()}`);
     }
+    this.netems.set(`${side}/${link}`, netem);
+  }
+
+  /** The netem last set on one side's egress of a link by this lab, if any. */
+  netemOf(side: Side, link: LinkName): Netem | undefined {
+    return this.netems.get(`${side}/${link}`);
+  }
+
+  /** Remove one side's netem of a link (the link then has no delay or loss). */
+  clearNetem(side: Side, link: LinkName): void {
+    spawnSync("tc", ["-n", this.ns(side), "qdisc", "del", "dev", this.ifname(side, link), "root"], { stdio: "ignore" });
+    this.netems.delete(`${side}/${link}`);
   }
 
   /** Whether this kernel has netem (tries it on a throwaway namespace's loopback). */
