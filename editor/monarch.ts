@@ -5,7 +5,7 @@
 // the identifier rule, classified by the vocabulary, as in the lexer.
 import type { TokenType } from "chevrotain";
 import { allTokens, keywordTokens } from "../language/tokens.js";
-import { ENDPOINT_FLAGS, ERRNO_NAMES, EVENTS, FAMILIES, KEYWORDS, LIMIT_NAMES, METRICS, SIDES, SUBFLOW_FLAG_CONDITIONS } from "../language/vocabulary.js";
+import { WORD_CLASSES } from "../language/service/index.js";
 
 export const LANGUAGE_ID = "mptcp-policy";
 
@@ -32,21 +32,8 @@ const CLASS_OF_TOKEN: Readonly<Record<string, string>> = {
   Equals: "operator",
 };
 
-/** Words with a meaning where they stand (not reserved), and their class. */
-export const WORD_CLASSES = {
-  keywords: KEYWORDS,
-  events: EVENTS.map((e) => e.name),
-  metrics: METRICS.map((m) => m.name),
-  constants: [
-    ...ENDPOINT_FLAGS.map((f) => f.name),
-    ...FAMILIES,
-    ...SIDES,
-    ...SUBFLOW_FLAG_CONDITIONS,
-    ...ERRNO_NAMES.keys(),
-    ...LIMIT_NAMES.map((l) => l.name),
-    "announced",
-  ],
-} as const;
+/** Words with a meaning where they stand (not reserved), and their class: the language service's. */
+export { WORD_CLASSES };
 
 /** A Monarch rule: a regular expression and its token class (or cases). */
 export type MonarchRule = [RegExp, string | { cases: Record<string, string> }];

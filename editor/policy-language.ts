@@ -1,7 +1,8 @@
 // The policy language in Monaco: highlighting generated from the lexer's tokens
-// (monarch.ts), completion and hover from the vocabulary (completion.ts), format with
-// the real formatter (asked of the check worker), and the two themes.
-import { completionsAt, hoverText, type ItemKind } from "./completion.js";
+// (monarch.ts), completion and hover from the language service (language/service/,
+// the same as `mptcp-policy lsp`), format with the real formatter (asked of the
+// check worker), and the two themes.
+import { completionsAt, hoverText, inCommentOrString, WORD_PATTERN, type ItemKind } from "../language/service/index.js";
 import { LANGUAGE_ID, monarchDefinition } from "./monarch.js";
 import { monaco } from "./monaco.js";
 import type { DeclaredNames } from "./protocol.js";
@@ -43,7 +44,7 @@ export function registerPolicyLanguage(hooks: LanguageHooks): void {
       { open: '"', close: '"' },
     ],
     indentationRules: { increaseIndentPattern: /\{\s*(#.*)?$/, decreaseIndentPattern: /^\s*\}/ },
-    wordPattern: /-?\d+(?:\.\d+)?[A-Za-z_]*|[A-Za-z_][A-Za-z0-9_]*/,
+    wordPattern: WORD_PATTERN,
   });
 
   monaco.languages.registerCompletionItemProvider(LANGUAGE_ID, {
@@ -52,7 +53,7 @@ export function registerPolicyLanguage(hooks: LanguageHooks): void {
       const textBefore = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: position.column });
       // No completion inside a comment or a string.
       const line = model.getLineContent(position.lineNumber).slice(0, position.column - 1);
-      if (/#/.test(line.replace(/"(?:[^"\\]|\\.)*"/g, "")) || (line.match(/"/g)?.length ?? 0) % 2 === 1) return { suggestions: [] };
+      if (inCommentOrString(line)) return { suggestions: [] };
       const word = model.getWordUntilPosition(position);
       const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
       const items = completionsAt(textBefore, hooks.names());

@@ -1,35 +1,12 @@
 // The messages between the page and the check worker. Everything is plain data
 // (structured clone): diagnostics as 1-based positions, the plan as its JSON.
 import type { Plan } from "../compiler/plan.js";
-import type { Severity } from "../language/diagnostics.js";
+import type { DeclaredNames, DiagnosticInfo as PlaygroundDiagnostic, PolicyText } from "../language/service/index.js";
 import type { SimulationResult } from "./simulate.js";
 
-export interface PolicyText {
-  readonly name: string;
-  readonly text: string;
-}
-
-export interface Location {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly endLine: number;
-  readonly endColumn: number;
-}
-
-export interface PlaygroundDiagnostic extends Location {
-  readonly severity: Severity;
-  readonly code: string;
-  readonly message: string;
-  readonly hints: readonly string[];
-  readonly related: readonly (Location & { readonly message: string })[];
-}
-
-/** Names the policy declares, for completion and hover (found even with errors). */
-export interface DeclaredNames {
-  readonly interfaces: readonly { readonly name: string; readonly patterns: readonly string[]; readonly file: string; readonly line: number }[];
-  readonly schedulers: readonly { readonly name: string; readonly file: string; readonly line: number }[];
-}
+export type { DeclaredNames, Location, PolicyText } from "../language/service/index.js";
+/** A diagnostic as the page shows it: the language service's, by file name, 1-based. */
+export type { DiagnosticInfo as PlaygroundDiagnostic } from "../language/service/index.js";
 
 /** The back ends' output for a policy without errors. */
 export interface Outputs {
