@@ -8,10 +8,18 @@ import type { Command } from "./command.js";
 import { UsageError } from "./errors.js";
 import { writeErr } from "./output.js";
 
+/** `100ms`, `1s`: 10 ms to 60 s, as milliseconds. */
+function parseInterval(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
+  const ms = match ? Number(match[1]) * (match[2] === "s" ? 1000 : 1) : NaN;
+  if (!(ms >= 10 && ms <= 60_000)) throw new UsageError(`--sample-interval must be a duration from 10ms to 60s, such as 100ms or 1s (got '${text}')`);
+  return ms;
+}
+
 export const runCommand: Command = {
   name: "run",
   summary: "run the daemon: enforce a policy on this network namespace",
-  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions]
+  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions] [--sample-interval D]
 
 Configures the kernel's MPTCP path manager for the policy in PATH (default
 ${DEFAULT_CONFIG}), follows the kernel's MPTCP events and the interfaces of the
@@ -29,6 +37,9 @@ Options:
   --state-dir DIR          where the state found at start is kept until it is
                            restored, so a restart after a crash still restores it
                            (default ${DEFAULT_STATE_DIR})
+  --sample-interval D      how often subflows are sampled for subflow_stale and
+                           subflow_recovered, e.g. 100ms (default), 1s; only
+                           while a rule has one of these events
   --scheduler-fallback M   approximate (default): where the kernel lacks the BPF
                            scheduler hook, mark subflows backup or active to
                            approximate the scheduler blocks; off: leave them alone
@@ -41,6 +52,7 @@ Options:
     "no-watch": { type: "boolean", default: false },
     "scheduler-fallback": { type: "string", default: "approximate" },
     "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
+    "sample-interval": { type: "string", default: "100ms" },
     help: { type: "boolean", short: "h" },
   },
   async run(values) {
@@ -52,6 +64,7 @@ Options:
     const config = String(values["config"]);
     const fallback = values["scheduler-fallback"];
     if (fallback !== "approximate" && fallback !== "off") throw new UsageError("--scheduler-fallback must be 'approximate' or 'off'");
+    const sampleIntervalMs = parseInterval(String(values["sample-interval"]));
     const refuse = (reason: string) => {
       writeErr(`mptcp-policy: ${reason}`);
       return 1;
@@ -66,7 +79,7 @@ Options:
     }
     const logger = createLogger(level, process.stdout);
     for (const warning of loaded.warnings) logger.warn(warning);
-    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback, stateDir: String(values["state-dir"]) }, logger);
+    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback, stateDir: String(values["state-dir"]), sampleIntervalMs }, logger);
     // Signals are handled from the start: a SIGHUP during start-up must not kill the
     // daemon (its default action), and a SIGTERM must still restore what was changed.
     let started = false;

@@ -20,6 +20,8 @@ import { loadPolicy, watchPolicy } from "./policy-source.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SavedStateFile } from "./saved-state.js";
 import { SchedulerSupport, type SchedulerFallbackMode } from "./scheduler-support.js";
+import { STALE_EVENTS, StaleWatch } from "./stale-watch.js";
+import { SubflowSampler } from "./subflow-sampler.js";
 
 export interface DaemonOptions {
   readonly config: string;
@@ -28,7 +30,11 @@ export interface DaemonOptions {
   readonly watch: boolean;
   readonly schedulerFallback: SchedulerFallbackMode;
   readonly stateDir?: string;
+  /** How often subflows are sampled for stale detection (ms; default DEFAULT_SAMPLE_INTERVAL_MS). */
+  readonly sampleIntervalMs?: number;
 }
+
+export const DEFAULT_SAMPLE_INTERVAL_MS = 100;
 
 interface ActivePolicy {
   readonly model: PolicyModel;
@@ -51,6 +57,7 @@ export class Daemon {
   private readonly schedulers: SchedulerSupport;
   private readonly stateFile: SavedStateFile;
   private endpointUpdates: Promise<void> = Promise.resolve();
+  private sampler: SubflowSampler | undefined;
 
   constructor(
     private readonly options: DaemonOptions,
@@ -95,6 +102,7 @@ export class Daemon {
     this.schedulers.start(model, this.policy.strategy, this.options.dryRun);
     await this.resync("start");
     this.monitor.onEvent((event) => this.onEvent(event));
+    this.updateSampling();
     this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
   }
 
@@ -102,6 +110,34 @@ export class Daemon {
   private reportKernelGaps(model: PolicyModel): void {
     for (const gap of kernelGaps(model, policyCapabilities(this.kernel))) {
       this.logger.warn({ at: `${gap.at.file}:${gap.at.line}`, feature: gap.feature, release: this.kernel.release }, `${gap.at.file}:${gap.at.line}: ${gap.message}`);
+    }
+  }
+
+  /**
+   * Sample subflows only while a rule needs it: the kernel sends nothing when a path
+   * blackholes, so `subflow_stale` and `subflow_recovered` come from the sampler.
+   */
+  private updateSampling(): void {
+    const needed = this.policy.model.rules.some((r) => STALE_EVENTS.includes(r.event));
+    if (needed && !this.sampler) {
+      const watch = new StaleWatch(this.table, this.tracker);
+      const interval = this.options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+      this.sampler = new SubflowSampler(interval, (now, subflows) => this.onSample(watch, now, subflows), this.logger);
+      this.sampler.start();
+      this.logger.info({ interval_ms: interval }, "stale detection on: sampling the subflows of followed connections");
+    } else if (!needed && this.sampler) {
+      this.sampler.stop();
+      this.sampler = undefined;
+      this.logger.info("stale detection off: no rule for subflow_stale or subflow_recovered");
+    }
+  }
+
+  private onSample(watch: StaleWatch, now: number, subflows: Parameters<StaleWatch["events"]>[1]): void {
+    for (const { event, stalledMs } of watch.events(now, subflows)) {
+      const subflow = `${event.saddr}:${event.sport} -> ${event.daddr}:${event.dport}`;
+      if (event.event === "subflow_stale") this.logger.info({ token: event.token, subflow, iface: event.ifname, stalled_ms: Math.round(stalledMs) }, "subflow stale: data outstanding and no acknowledgement progress");
+      else this.logger.info({ token: event.token, subflow, iface: event.ifname, stalled_ms: Math.round(stalledMs) }, "subflow recovered: acknowledgements progress again");
+      this.onEvent(event as PolicyEvent);
     }
   }
 
@@ -222,6 +258,7 @@ export class Daemon {
     this.reportKernelGaps(loaded.model);
     this.schedulers.stop();
     this.schedulers.start(loaded.model, this.policy.strategy, this.options.dryRun);
+    this.updateSampling();
     if (!this.options.dryRun) {
       try {
         await this.configure(previous);
@@ -239,6 +276,7 @@ export class Daemon {
       this.logger.info({ signal }, "stopping");
       this.delayed.cancelAll();
       this.schedulers.stop();
+      this.sampler?.stop();
       this.monitor?.close();
       try {
         if (this.saved) {

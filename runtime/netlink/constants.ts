@@ -215,6 +215,7 @@ export const TCP_STATES = [
   "NEW-SYN-RECV",
   "BOUND-INACTIVE",
 ] as const;
+export const TCP_ESTABLISHED = 1;
 export const TCP_LISTEN = 10;
 /** All states but TIME-WAIT and NEW-SYN-RECV, which are mini sockets without MPTCP info. */
 export const DIAG_STATES_CONNECTED = 0xfff & ~((1 << 6) | (1 << 10) | (1 << 12));

@@ -19,6 +19,7 @@ import {
   MPTCP_SUBFLOW_FLAG,
   NETLINK_SOCK_DIAG,
   SOCK_DIAG_BY_FAMILY,
+  TCP_ESTABLISHED,
   TCP_LISTEN,
   TCP_STATES,
 } from "./constants.js";
@@ -84,6 +85,55 @@ export interface SubflowSocket extends SocketId {
   readonly rtt_us?: number;
   readonly rttvar_us?: number;
   readonly cwnd?: number;
+  /** The rest of tcp_info that progress and the scheduler metrics read (absent when the kernel sent none). */
+  readonly tcp?: TcpProgress;
+}
+
+/** struct tcp_info fields (linux/tcp.h) for progress and the language's metrics. */
+export interface TcpProgress {
+  /** Packets sent and not yet acknowledged (tcpi_unacked). */
+  readonly unacked: number;
+  readonly sacked: number;
+  readonly lost: number;
+  /** Retransmitted packets not yet acknowledged (tcpi_retrans). */
+  readonly retrans: number;
+  /** RTO backoffs in a row without an acknowledgement (tcpi_backoff). */
+  readonly backoff: number;
+  readonly rto_us: number;
+  /** Milliseconds since the last acknowledgement arrived (tcpi_last_ack_recv). */
+  readonly last_ack_recv_ms: number;
+  /** Milliseconds since data was last sent (tcpi_last_data_sent). */
+  readonly last_data_sent_ms: number;
+  readonly pacing_rate: number;
+  readonly bytes_acked: number;
+  readonly bytes_received: number;
+  /** Bytes written and not yet sent (tcpi_notsent_bytes, 4.6+). */
+  readonly notsent_bytes: number;
+  /** Bytes sent, retransmissions included (tcpi_bytes_sent, 4.19+; 0 when older). */
+  readonly bytes_sent: number;
+  readonly bytes_retrans: number;
+}
+
+/** Decode struct tcp_info as far as the kernel filled it. */
+export function decodeTcpProgress(info: Buffer): TcpProgress | undefined {
+  if (info.length < 152) return undefined;
+  const u64 = (offset: number): number => (offset + 8 <= info.length ? Number(info.readBigUInt64LE(offset)) : 0);
+  return {
+    backoff: info[4] ?? 0,
+    rto_us: info.readUInt32LE(8),
+    unacked: info.readUInt32LE(24),
+    sacked: info.readUInt32LE(28),
+    lost: info.readUInt32LE(32),
+    retrans: info.readUInt32LE(36),
+    last_data_sent_ms: info.readUInt32LE(44),
+    last_ack_recv_ms: info.readUInt32LE(56),
+    pacing_rate: u64(104),
+    bytes_acked: u64(120),
+    bytes_received: u64(128),
+    notsent_bytes: info.readUInt32LE(144),
+    bytes_sent: u64(200),
+    bytes_retrans: u64(208),
+  };
 }
 
 /** inet_diag_req_v2 for a dump of `protocol` sockets of one family; MPTCP's number needs INET_DIAG_REQ_PROTOCOL. */
@@ -177,7 +227,8 @@ export function decodeSubflowSocket(payload: Buffer): SubflowSocket | undefined 
     if (value !== undefined) values.set(type, value);
   });
   const flags = values.get(MPTCP_SUBFLOW_ATTR.FLAGS) ?? 0;
-  const tcp = tcpInfo && tcpInfo.length >= 84 ? { rtt_us: tcpInfo.readUInt32LE(68), rttvar_us: tcpInfo.readUInt32LE(72), cwnd: tcpInfo.readUInt32LE(80) } : {};
+  const progress = tcpInfo ? decodeTcpProgress(tcpInfo) : undefined;
+  const tcp = tcpInfo && tcpInfo.length >= 84 ? { rtt_us: tcpInfo.readUInt32LE(68), rttvar_us: tcpInfo.readUInt32LE(72), cwnd: tcpInfo.readUInt32LE(80), ...(progress ? { tcp: progress } : {}) } : {};
   return {
     ...decodeSocketId(payload),
     token: tokenText(values.get(MPTCP_SUBFLOW_ATTR.TOKEN_LOC) ?? 0),
@@ -204,8 +255,8 @@ export class SockDiag {
     this.socket.close();
   }
 
-  private async dump(family: number, protocol: number, describe: string): Promise<NlMessage[]> {
-    const replies = await this.socket.request(SOCK_DIAG_BY_FAMILY, encodeInetDiagRequest(family, protocol), { dump: true, describe });
+  private async dump(family: number, protocol: number, describe: string, states?: number): Promise<NlMessage[]> {
+    const replies = await this.socket.request(SOCK_DIAG_BY_FAMILY, encodeInetDiagRequest(family, protocol, states), { dump: true, describe });
     return replies.filter((r) => r.type === SOCK_DIAG_BY_FAMILY);
   }
 
@@ -215,9 +266,10 @@ export class SockDiag {
     return all.flat().map((m) => decodeMptcpSocket(m.payload));
   }
 
-  /** Every TCP socket that is an MPTCP subflow. */
-  async subflows(): Promise<SubflowSocket[]> {
-    const all = await Promise.all([AF_INET, AF_INET6].map((af) => this.dump(af, IPPROTO_TCP, `sock_diag TCP ${af === AF_INET ? "IPv4" : "IPv6"} dump`)));
+  /** Every TCP socket that is an MPTCP subflow; `established` asks the kernel for those in ESTABLISHED only (the sampler's dump). */
+  async subflows(options: { established?: boolean } = {}): Promise<SubflowSocket[]> {
+    const states = options.established ? 1 << TCP_ESTABLISHED : undefined;
+    const all = await Promise.all([AF_INET, AF_INET6].map((af) => this.dump(af, IPPROTO_TCP, `sock_diag TCP ${af === AF_INET ? "IPv4" : "IPv6"} dump`, states)));
     return all
       .flat()
       .map((m) => decodeSubflowSocket(m.payload))

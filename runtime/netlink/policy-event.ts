@@ -14,6 +14,8 @@ export type PolicyEventName =
   | "subflow_established"
   | "subflow_closed"
   | "subflow_priority"
+  | "subflow_stale"
+  | "subflow_recovered"
   | "listener_created"
   | "listener_closed"
   | "iface_up"
