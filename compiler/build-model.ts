@@ -123,6 +123,7 @@ function action(a: Action): ActionModel {
         to: a.to === undefined ? "remote" : a.to.kind === "Address" ? { address: address(a.to) } : (a.to.text as "announced" | "remote"),
         ...(a.port ? { port: a.port.value } : {}),
         backup: a.backup,
+        ...(a.retry ? { retry: a.retry.value } : {}),
       };
     case "Destroy":
       return { ...base, op: "destroy", ...(a.via ? { via: a.via.text } : {}) };

@@ -86,6 +86,8 @@ export type ActionModel =
       readonly to: { readonly address: AddressModel } | "announced" | "remote";
       readonly port?: number;
       readonly backup: boolean;
+      /** `retry N`: tried again up to N more times when its subflow fails to open (compiler/retries.ts). */
+      readonly retry?: number;
     })
   | (ActionBase & { readonly op: "destroy"; readonly via?: string })
   | (ActionBase & { readonly op: "announce"; readonly target: { readonly iface: string } | { readonly address: AddressModel }; readonly port?: number })

@@ -39,7 +39,14 @@ export interface PlannedEndpoint {
 export interface PlannedRule {
   readonly at: SourceRef;
   readonly trigger: { readonly event: string; readonly iface?: string; readonly conditional: boolean };
-  readonly actions: readonly { readonly op: ActionModel["op"]; readonly at: SourceRef; readonly after_ms: number; readonly commands: readonly PlannedCommand[] }[];
+  readonly actions: readonly {
+    readonly op: ActionModel["op"];
+    readonly at: SourceRef;
+    readonly after_ms: number;
+    /** `create ... retry N`: N (compiler/retries.ts). */
+    readonly retry?: number;
+    readonly commands: readonly PlannedCommand[];
+  }[];
 }
 
 export function planPolicy(model: PolicyModel): Plan {
@@ -74,7 +81,9 @@ function userspaceReason(rule: RuleModel): string[] {
   if (acting.length === 0) return [];
   const event = EVENT_BY_NAME.get(rule.event);
   if (event?.source === "mptcp") return [`${where}: 'on ${rule.event}' acts on one connection at a time`];
+  if (event?.source === "daemon") return [`${where}: 'on ${rule.event}' is noticed by the daemon (the kernel sends no such event) and acts on one connection at a time`];
   for (const action of acting) {
+    if (action.op === "create" && action.retry !== undefined) return [`${where}: 'create ... retry' needs the daemon to see each subflow fail and open it again`];
     if (action.op === "create" && (action.from !== undefined || action.to !== "remote" || action.port !== undefined || action.via === undefined)) {
       return [`${where}: 'create' with a chosen source, destination or port cannot be said with endpoints`];
     }
@@ -132,7 +141,13 @@ function planRule(rule: RuleModel, strategy: Strategy): PlannedRule {
   return {
     at: rule.at,
     trigger: { event: rule.event, ...(rule.iface !== undefined ? { iface: rule.iface } : {}), conditional: rule.condition !== undefined },
-    actions: rule.actions.map((a) => ({ op: a.op, at: a.at, after_ms: a.afterUs / 1000, commands: strategy === "kernel" ? kernelCommands(a) : userspaceCommands(a, rule) })),
+    actions: rule.actions.map((a) => ({
+      op: a.op,
+      at: a.at,
+      after_ms: a.afterUs / 1000,
+      ...(a.op === "create" && a.retry !== undefined ? { retry: a.retry } : {}),
+      commands: strategy === "kernel" ? kernelCommands(a) : userspaceCommands(a, rule),
+    })),
   };
 }
 
@@ -165,10 +180,11 @@ function userspaceCommands(action: ActionModel, rule: RuleModel): PlannedCommand
     case "create": {
       const local = action.via !== undefined ? `an address of ${action.via}` : (action.from?.address ?? "the connection's local address");
       const remote = typeof action.to === "object" ? action.to.address.address : action.to === "announced" ? "the announced address" : "the connection's remote address";
+      const again = action.retry !== undefined ? `; again, up to ${action.retry} more time${action.retry === 1 ? "" : "s"}, when the subflow fails to open` : "";
       return [
         {
           command: "SUBFLOW_CREATE",
-          when,
+          when: when + again,
           attributes: { token: "the connection's", addr: local, addr_remote: remote, ...(action.port !== undefined ? { port: action.port } : {}), flags: action.backup ? ["backup"] : [] },
         },
       ];

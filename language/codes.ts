@@ -28,6 +28,7 @@ export const CODES = {
   E209: "conflicting or repeated action option",
   E210: "unknown value",
   E211: "invalid string",
+  E212: "`retry` on an action other than `create`",
   // Values
   E300: "wrong unit",
   E301: "missing unit",

@@ -75,6 +75,7 @@ const K = {
   port: kw("port"),
   redundant: kw("redundant"),
   remote: kw("remote"),
+  retry: kw("retry"),
   round_robin: kw("round_robin"),
   scheduler: kw("scheduler"),
   set: kw("set"),
@@ -118,6 +119,8 @@ export class PolicyParser extends EmbeddedActionsParser {
   private sideToken: IToken = NO_TOKEN;
   /** The options of the `create` being read, in order of appearance per option. */
   private readonly createOptions = { via: [] as IToken[], from: [] as IToken[], to: [] as IToken[], port: [] as IToken[], backup: [] as IToken[] };
+  /** The `after` and `retry` values of the action being read (actions do not nest). */
+  private readonly suffixes = { after: [] as IToken[], retry: [] as IToken[] };
 
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: syntaxMessages });
@@ -554,17 +557,46 @@ export class PolicyParser extends EmbeddedActionsParser {
 
   private readonly comparator = (): IToken => this.CONSUME(Comparator);
 
+  // `after D` and `retry N` follow any action, in either order, each at most once
+  // (E209); the checker says which actions take `retry` (E212).
   private readonly action = this.RULE("action", (): Action => {
     const action = this.OR(this.actionKinds);
-    const after = this.OPTION3(this.delay);
-    if (this.RECORDING_PHASE || !after || !action) return action;
-    return { ...action, after: this.number(after), span: span(this.file, action.span.start, after.startOffset + after.image.length) };
+    const suffixes = this.suffixes;
+    suffixes.after.length = suffixes.retry.length = 0;
+    this.MANY(this.actionSuffix);
+    if (this.RECORDING_PHASE || !action) return action;
+    const [after] = suffixes.after;
+    const [retry] = suffixes.retry;
+    if (!after && !retry) return action;
+    this.repeated(suffixes.after, "after");
+    this.repeated(suffixes.retry, "retry");
+    const last = this.lastToken();
+    return {
+      ...action,
+      after: after && this.number(after),
+      ...(retry ? { retry: this.number(retry) } : {}),
+      span: span(this.file, action.span.start, last.startOffset + last.image.length),
+    };
   });
 
-  private readonly delay = (): IToken => {
-    this.CONSUME(K.after);
-    return this.CONSUME2(NumberToken);
+  private readonly actionSuffix = (): void => {
+    this.OR3(this.actionSuffixKinds);
   };
+
+  private readonly actionSuffixKinds: IOrAlt<void>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(K.after);
+        this.suffixes.after.push(this.CONSUME2(NumberToken));
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(K.retry);
+        this.suffixes.retry.push(this.CONSUME3(NumberToken));
+      },
+    },
+  ];
 
   private readonly actionKinds: IOrAlt<Action>[] = [
     { ALT: () => this.SUBRULE(this.createAction) },

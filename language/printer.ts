@@ -102,7 +102,9 @@ export function printAction(a: Action): string {
       words.push("log", printString(a.message));
       break;
   }
+  // `after` and `retry` may come in either order; `after` first reads as it happens.
   if (a.after) words.push("after", a.after.text);
+  if (a.retry) words.push("retry", a.retry.text);
   return words.join(" ");
 }
 

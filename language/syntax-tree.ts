@@ -191,6 +191,12 @@ export type Action = CreateAction | DestroyAction | AnnounceAction | WithdrawAct
 
 interface ActionBase extends NodeBase {
   readonly after: NumberLiteral | undefined;
+  /**
+   * `retry N`, written after the action like `after` (either comes first). The grammar
+   * takes it on every action so that the checker can say it belongs to `create` only
+   * (E212); absent when not written.
+   */
+  readonly retry?: NumberLiteral | undefined;
 }
 
 export interface CreateAction extends ActionBase {

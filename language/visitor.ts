@@ -13,6 +13,18 @@ function maybe(node: SyntaxNode | undefined, visit: Visit): void {
   if (node !== undefined) visit(node);
 }
 
+/** An action's `after` and `retry`, in the order they were written. */
+function suffixes(node: Action, visit: Visit): void {
+  const { after, retry } = node;
+  if (after && retry && retry.span.start < after.span.start) {
+    visit(retry);
+    visit(after);
+    return;
+  }
+  maybe(after, visit);
+  maybe(retry, visit);
+}
+
 /** Call `visit` on each direct child of a node, in source order. */
 export function forEachChild(node: SyntaxNode, visit: Visit): void {
   switch (node.kind) {
@@ -84,28 +96,28 @@ export function forEachChild(node: SyntaxNode, visit: Visit): void {
       maybe(node.from, visit);
       maybe(node.to, visit);
       maybe(node.port, visit);
-      maybe(node.after, visit);
+      suffixes(node, visit);
       return;
     case "Destroy":
       maybe(node.via, visit);
-      maybe(node.after, visit);
+      suffixes(node, visit);
       return;
     case "Announce":
       visit(node.target);
       maybe(node.port, visit);
-      maybe(node.after, visit);
+      suffixes(node, visit);
       return;
     case "Withdraw":
       visit(node.target);
-      maybe(node.after, visit);
+      suffixes(node, visit);
       return;
     case "Set":
       visit(node.iface);
-      maybe(node.after, visit);
+      suffixes(node, visit);
       return;
     case "Log":
       visit(node.message);
-      maybe(node.after, visit);
+      suffixes(node, visit);
       return;
     default:
       return;

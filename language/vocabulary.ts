@@ -21,9 +21,17 @@ export type ConditionKey =
   | "subflows"
   | "metric";
 
+/**
+ * Where an event comes from: the kernel's MPTCP generic Netlink family, rtnetlink, or
+ * the daemon itself, which notices what the kernel sends no event for (it samples the
+ * subflows through sock_diag). Only the first two are kernel events: `monitor` shows
+ * those, and a recorded session holds none of the daemon's.
+ */
+export type EventSource = "mptcp" | "rtnetlink" | "daemon";
+
 export interface EventInfo {
   readonly name: string;
-  readonly source: "mptcp" | "rtnetlink";
+  readonly source: EventSource;
   readonly subject: EventSubject;
   /** Conditions this event can be tested on (from the event itself or the connection state). */
   readonly conditions: readonly ConditionKey[];
@@ -46,6 +54,8 @@ export const EVENTS: readonly EventInfo[] = [
   { name: "subflow_established", source: "mptcp", subject: "subflow", conditions: subflowFacts, takesInterface: false, hasConnection: true, doc: "A subflow of a connection is established." },
   { name: "subflow_closed", source: "mptcp", subject: "subflow", conditions: [...subflowFacts, "error"], takesInterface: false, hasConnection: true, doc: "A subflow was closed or failed to open; `error` tells why." },
   { name: "subflow_priority", source: "mptcp", subject: "subflow", conditions: subflowFacts, takesInterface: false, hasConnection: true, doc: "A subflow's backup flag changed (MP_PRIO)." },
+  { name: "subflow_stale", source: "daemon", subject: "subflow", conditions: subflowFacts, takesInterface: false, hasConnection: true, doc: "A subflow stopped making progress: the kernel marked it stale, or data has been waiting for an acknowledgement longer than its round-trip time allows. The kernel sends no event for this: the daemon notices it by sampling the subflows." },
+  { name: "subflow_recovered", source: "daemon", subject: "subflow", conditions: subflowFacts, takesInterface: false, hasConnection: true, doc: "A stale subflow makes progress again (noticed by the daemon, as `subflow_stale`)." },
   { name: "listener_created", source: "mptcp", subject: "listener", conditions: ["local", "local_port", "family"], takesInterface: false, hasConnection: false, doc: "An MPTCP listening socket was created." },
   { name: "listener_closed", source: "mptcp", subject: "listener", conditions: ["local", "local_port", "family"], takesInterface: false, hasConnection: false, doc: "An MPTCP listening socket was closed." },
   { name: "iface_up", source: "rtnetlink", subject: "interface", conditions: ["iface"], takesInterface: true, hasConnection: false, doc: "A network interface came up; optionally name it: `on iface_up wifi`." },
@@ -158,6 +168,9 @@ export const MAX_NESTING = 32;
  */
 export const REDUNDANT_WITH_HOOK = "new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match";
 
+/** `create ... retry N`: N is from 1 to this (compiler/retries.ts does the backoff). */
+export const RETRY_MAX = 10;
+
 /** Every keyword with its one-line help, for hover and completion. */
 export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   interface: "Declare an interface name for kernel interface names or glob patterns: `interface wifi = \"wlan0\"`.",
@@ -176,13 +189,14 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   by: "Order subflows in a `use` step: `by lowest rtt`.",
   lowest: "Pick the subflow with the lowest value of the metric.",
   highest: "Pick the subflow with the highest value of the metric.",
-  create: "Open a subflow: `create [via IFACE | from ADDR] [to ADDR|announced|remote] [port N] [backup]`.",
+  create: "Open a subflow: `create [via IFACE | from ADDR] [to ADDR|announced|remote] [port N] [backup] [after DELAY] [retry N]`.",
   destroy: "Close a subflow: `destroy [via IFACE]` (the event's subflow by default).",
   announce: "Announce an address to the peer: `announce IFACE|ADDR [port N]`.",
   withdraw: "Withdraw an announced address: `withdraw IFACE|ADDR`.",
   set: "Change the backup flag of subflows on an interface: `set IFACE backup|active`.",
   log: "Write a line to the daemon's log: `log \"text\"`.",
   after: "Delay an action: `after 2s`.",
+  retry: `After \`create\`: when the subflow fails to open, try again up to N times (1-${RETRY_MAX}): \`create via lte after 2s retry 3\`. The waits double from the \`after\` delay (1 s without one), at most 60 s, with jitter; the subflow being established, or the connection closing, ends it.`,
   via: "The interface a new subflow leaves from.",
   from: "The local address a new subflow leaves from.",
   to: "The remote address of a new subflow: an address, `announced` or `remote`.",

@@ -35,6 +35,7 @@ const CASES: Record<Code, Case> = {
   E209: { bad: `${DECLS}on established then create via lte via wifi`, good: `${DECLS}on established then create via lte` },
   E210: { bad: `${DECLS}on established if family ipv5 then log "x"`, good: `${DECLS}on established if family ipv6 then log "x"` },
   E211: { bad: `${DECLS}on established then log "${"x".repeat(600)}"`, good: `${DECLS}on established then log "${"x".repeat(500)}"` },
+  E212: { bad: `${DECLS}on established then log "x" retry 3`, good: `${DECLS}on established then create via lte retry 3, log "x"` },
   E300: { bad: `${DECLS}scheduler s { use where rtt < 5MB }`, good: `${DECLS}scheduler s { use where rtt < 5ms }` },
   E301: { bad: `${DECLS}scheduler s { use where rtt < 5 }`, good: `${DECLS}scheduler s { use where cwnd < 5 }` },
   E302: { bad: `${DECLS}limits subflows 65`, good: `${DECLS}limits subflows 64 add_addr_accepted 64` },

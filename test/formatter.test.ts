@@ -128,6 +128,8 @@ describe("printAction", () => {
     ["create via wifi to announced", "create to announced via wifi"],
     ["create to remote", "create to remote"],
     ["create via lte after 2s", "create via lte after 2s"],
+    ["create via lte backup after 2s retry 3", "create backup via lte retry 3 after 2s"],
+    ["create retry 1", "create retry 1"],
     ["destroy", "destroy"],
     ["destroy via lte after 500ms", "destroy via lte after 500ms"],
     ["announce wifi", "announce wifi"],

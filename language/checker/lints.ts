@@ -17,7 +17,7 @@ export function lintRules(context: CheckContext): void {
 const CREATE_CAUSES: readonly string[] = ["subflow_established", "subflow_closed"];
 const SET_CAUSES: readonly string[] = ["subflow_priority"];
 
-/** Which events an action makes the kernel send back. */
+/** Which events an action makes the kernel send back at once. */
 function eventsCausedBy(action: Action): readonly string[] {
   if (action.kind === "Create") return CREATE_CAUSES;
   if (action.kind === "Set") return SET_CAUSES;
@@ -26,24 +26,53 @@ function eventsCausedBy(action: Action): readonly string[] {
 
 function lintStorm(context: CheckContext, rule: Rule): void {
   for (const action of rule.actions) {
+    if (rule.event.text === "subflow_stale") {
+      lintStaleLoop(context, rule, action);
+      continue;
+    }
     if ((action.after && action.after.value > 0) || !eventsCausedBy(action).includes(rule.event.text)) continue;
+    // A `create ... retry N` owns the failures of the subflow it opens: they go to its
+    // retries (paced, at most N), never back to the rules.
+    if (rule.event.text === "subflow_closed" && action.kind === "Create" && action.retry) continue;
     // A guard on the count only stops a loop on subflow_established: a subflow that
     // fails to open closes again without ever raising the count.
     if (rule.event.text === "subflow_established" && rule.condition && hasSubflowGuard(rule.condition)) continue;
-    // The subflow the action produces: its interface and backup flag, where known.
-    const produced: Facts =
-      action.kind === "Create"
-        ? { iface: action.via?.text, backup: action.backup }
-        : action.kind === "Set"
-          ? { iface: action.iface.text, backup: action.value === "backup" }
-          : {};
-    if (rule.condition && evaluate(rule.condition, produced) === false) continue;
+    if (rule.condition && evaluate(rule.condition, produced(action)) === false) continue;
     context.report(
       warning("W600", action.span, `this '${action.kind.toLowerCase()}' can trigger '${rule.event.text}' again, and this rule again: a subflow storm`, {
         hints: [rule.event.text === "subflow_established" ? "add a delay ('after 1s') or a guard ('if subflows < 4 and ...')" : "add a delay ('after 1s'): a subflow that fails to open closes at once"],
       }),
     );
   }
+}
+
+/**
+ * `on subflow_stale ... then create`: the new subflow can go stale in turn, but only
+ * once it is established, has carried data and has stalled for the daemon's bound, so
+ * never at once, and a delay changes nothing. What is true is that the stale subflow
+ * stays open: while the path stays bad, every round adds one more subflow, up to the
+ * limit. Not warned when a `subflows` guard bounds it, when the rule also closes the
+ * stale subflow (`destroy`), or when the new subflow cannot match the condition.
+ */
+function lintStaleLoop(context: CheckContext, rule: Rule, action: Action): void {
+  if (action.kind !== "Create") return;
+  if (rule.condition && hasSubflowGuard(rule.condition)) return;
+  if (rule.actions.some((a) => a.kind === "Destroy" && a.via === undefined)) return;
+  if (rule.condition && evaluate(rule.condition, produced(action)) === false) return;
+  context.report(
+    warning("W600", action.span, "the subflow this 'create' opens can go stale too and fire this rule again: while the path stays bad, each round adds a subflow", {
+      hints: ["bound it ('if subflows < 3 and ...'), close the stale one first ('destroy, create via ...'), or create via an interface the condition excludes"],
+    }),
+  );
+}
+
+/** The subflow an action produces, or whose flag it sets: its interface and backup flag, where known. */
+function produced(action: Action): Facts {
+  return action.kind === "Create"
+    ? { iface: action.via?.text, backup: action.backup }
+    : action.kind === "Set"
+      ? { iface: action.iface.text, backup: action.value === "backup" }
+      : {};
 }
 
 /** A `subflows <`/`<=`/`==` test that must hold for the whole condition to hold. */

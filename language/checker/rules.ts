@@ -3,11 +3,11 @@
 import { error, type Diagnostic } from "../diagnostics.js";
 import { didYouMean, orElse } from "../suggest.js";
 import type { Action, AddressLiteral, Name, Rule } from "../syntax-tree.js";
-import { EVENT_BY_NAME, EVENTS, type EventInfo } from "../vocabulary.js";
+import { EVENT_BY_NAME, EVENTS, RETRY_MAX, type EventInfo } from "../vocabulary.js";
 import { checkCondition, type ConditionPlace } from "./conditions.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
-import { baseValue, checkAddress, checkPort, checkQuantity, type ParsedAddress } from "./values.js";
+import { baseValue, checkAddress, checkInteger, checkPort, checkQuantity, type ParsedAddress } from "./values.js";
 
 /** `after` delays above an hour are almost surely a unit mistake. */
 const MAX_DELAY_US = 3_600_000_000;
@@ -53,6 +53,16 @@ function checkAction(context: CheckContext, action: Action, event: EventInfo | u
     if (checkQuantity(action.after, "time", "a delay", report) && baseValue(action.after) > MAX_DELAY_US) {
       report(error("E302", action.after.span, "a delay must be at most 1 hour"));
     }
+  }
+  if (action.retry) {
+    // Only a subflow that fails to open can be tried again.
+    if (action.kind !== "Create") {
+      report(
+        error("E212", action.retry.span, `'retry' belongs to 'create': a '${action.kind.toLowerCase()}' is not tried again`, {
+          hints: ["remove 'retry', or put it on a 'create' (create via IFACE retry 3)"],
+        }),
+      );
+    } else checkInteger(action.retry, "a retry count", 1, RETRY_MAX, report);
   }
   if (event && action.kind !== "Log" && !eventCanAct(event)) {
     report(
