@@ -18,7 +18,18 @@ export type PlannedAction = {
   readonly afterUs: number;
   readonly at: SourceRef;
 } & (
-  | { readonly op: "create"; readonly via?: string; readonly from?: string; readonly to?: string; readonly port?: number; readonly backup: boolean }
+  | {
+      readonly op: "create";
+      readonly via?: string;
+      readonly from?: string;
+      readonly to?: string;
+      readonly port?: number;
+      readonly backup: boolean;
+      /** With `retry N`: which try this is (1 for the rule's own create) ... */
+      readonly attempt?: number;
+      /** ... of how many at most (N + 1). Absent without `retry`. */
+      readonly attempts?: number;
+    }
   | { readonly op: "destroy"; readonly via?: string; readonly subflow?: SubflowAddress }
   | { readonly op: "announce"; readonly iface?: string; readonly address?: string; readonly port?: number }
   | { readonly op: "withdraw"; readonly iface?: string; readonly address?: string }
@@ -112,6 +123,7 @@ function plan(action: ActionModel, event: PolicyEvent, connection: ConnectionSta
         ...(to !== undefined ? { to } : {}),
         ...(port !== undefined ? { port } : {}),
         backup: action.backup,
+        ...(action.retry !== undefined ? { attempt: 1, attempts: action.retry + 1 } : {}),
       };
     }
     case "destroy":

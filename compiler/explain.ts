@@ -1,9 +1,11 @@
 // The plan in words, rule by rule, for `mptcp-policy explain` and the playground.
 // A pure function of the model, its plan and what the caller says about the kernel.
+import { EVENT_BY_NAME } from "../language/vocabulary.js";
 import { describeCondition } from "./explain-conditions.js";
 import { explainSchedulers, type SchedulerExplainOptions } from "./explain-schedulers.js";
 import type { ActionModel, PolicyModel } from "./model.js";
 import { planPolicy, type Plan } from "./plan.js";
+import { nominalRetryDelaysUs, RETRY_CAP_US } from "./retries.js";
 
 export { describeCondition } from "./explain-conditions.js";
 export type { KernelDescription, SchedulerExplainOptions, SchedulerFallbackMode } from "./explain-schedulers.js";
@@ -28,10 +30,11 @@ export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)
   }
   if (model.rules.length > 0) lines.push("Rules (for each event the first matching rule fires):");
   for (const rule of model.rules) {
-    const trigger = `on ${rule.event}${rule.iface !== undefined ? ` of ${rule.iface}` : ""}`;
+    const noticed = EVENT_BY_NAME.get(rule.event)?.source === "daemon" ? " (noticed by the daemon, which samples the subflows: the kernel sends no such event)" : "";
+    const trigger = `on ${rule.event}${rule.iface !== undefined ? ` of ${rule.iface}` : ""}${noticed}`;
     const condition = rule.condition ? `, if ${describeCondition(rule.condition)}` : "";
     lines.push(`${rule.at.file}:${rule.at.line}: ${trigger}${condition}:`);
-    for (const action of rule.actions) lines.push(`  - ${describeAction(action)}${action.afterUs > 0 ? `, after ${formatDelay(action.afterUs)}` : ""}`);
+    for (const action of rule.actions) lines.push(`  - ${describeAction(action)}${action.afterUs > 0 ? `, after ${formatDelay(action.afterUs)}` : ""}${describeRetries(action)}`);
   }
   lines.push(...explainSchedulers(model, plan.strategy, options));
   return `${lines.join("\n")}\n`;
@@ -55,6 +58,15 @@ function describeAction(a: ActionModel): string {
     case "log":
       return `log "${a.message}"`;
   }
+}
+
+/** `retry N` in words, with the nominal waits of compiler/retries.ts. */
+function describeRetries(a: ActionModel): string {
+  if (a.op !== "create" || a.retry === undefined) return "";
+  const delays = nominalRetryDelaysUs(a.afterUs, a.retry).map(formatDelay);
+  const times = a.retry === 1 ? "once" : `up to ${a.retry} times`;
+  const how = a.retry === 1 ? `at most ${formatDelay(RETRY_CAP_US)}, with jitter` : `doubling, at most ${formatDelay(RETRY_CAP_US)}, with jitter`;
+  return `; if it fails to open, tried again ${times} after ${delays.join(", ")} (${how}) until it is established; the connection closing cancels it`;
 }
 
 function formatDelay(us: number): string {

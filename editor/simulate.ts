@@ -1,20 +1,23 @@
 // The simulator: a timeline of events run through the real decision core (the same
-// ConnectionTable and decide() the daemon uses), and a connection's subflows run
-// through the reference scheduler evaluator. Pure functions of the model.
+// ConnectionTable and decide() the daemon uses, with the retries of `create ... retry N`
+// as `simulate --events` shows them), and a connection's subflows run through the
+// reference scheduler evaluator. Pure functions of the model.
 import { ConnectionTable } from "../compiler/connections.js";
-import { decide, type PlannedAction } from "../compiler/decide.js";
+import type { PlannedAction } from "../compiler/decide.js";
 import { readEvent, type PolicyEvent } from "../compiler/events.js";
 import { describeCondition } from "../compiler/explain.js";
 import { interfaceMatcher } from "../compiler/interfaces.js";
 import { describeMissingFacts, describeUnmatchableRule, findMissingFacts } from "../compiler/missing-facts.js";
 import type { PolicyModel, SourceRef, StepModel } from "../compiler/model.js";
+import { RetryTracker } from "../compiler/retries.js";
 import { decideSchedule, runScheduler, selectScheduler } from "../compiler/scheduler/evaluate.js";
 import { parseSnapshot, SnapshotError } from "../compiler/scheduler/snapshot.js";
+import { decideWithRetries, describeAttempt, describeRetry, type RetryNote } from "../compiler/simulate-events.js";
 import { REDUNDANT_WITH_HOOK } from "../language/vocabulary.js";
 import type { SourceLine } from "./source-lines.js";
 
 export interface SimulatedAction {
-  /** The Netlink command (or `log`). */
+  /** The Netlink command (or `log`, or `retry` for a series of tries that gave up). */
   readonly command: string;
   readonly summary: string;
   readonly afterMs: number;
@@ -24,8 +27,11 @@ export interface SimulatedAction {
 export interface SimulatedStep {
   /** Why the event could not be read, if it could not. */
   readonly error?: string;
+  /** The rule that fired, or the one whose `create ... retry N` this event's failure is tried again for. */
   readonly rule?: { readonly index: number; readonly at: SourceRef };
   readonly actions: readonly SimulatedAction[];
+  /** The event was the failure of a retried create's subflow (compiler/retries.ts). */
+  readonly retry?: RetryNote;
   /** The connection after the event, if the event is about one. */
   readonly connection?: { readonly token: string; readonly subflows: number };
 }
@@ -66,15 +72,18 @@ export interface SimulationResult {
 export function simulateEvents(model: PolicyModel, events: readonly unknown[]): SimulatedStep[] {
   const table = new ConnectionTable();
   const match = interfaceMatcher(model);
+  const retries = new RetryTracker(match);
   return events.map((value) => {
     const event = readEvent(value);
     if (typeof event === "string") return { error: event, actions: [] };
     const connection = table.apply(event);
-    const decision = decide(model, event, connection, match);
+    const decision = decideWithRetries(model, event, connection, table.connections, match, retries);
     const after = event.event === "closed" ? undefined : event.token !== undefined ? table.connections.get(event.token) : undefined;
+    const gaveUp = decision.retry?.exhausted && decision.rule ? [{ command: "retry", summary: describeRetry(decision.retry), afterMs: 0, at: decision.rule.at }] : [];
     return {
       ...(decision.rule ? { rule: decision.rule } : {}),
-      actions: decision.actions.map(describeAction),
+      actions: [...decision.actions.map(describeAction), ...gaveUp],
+      ...(decision.retry ? { retry: decision.retry } : {}),
       ...(after ? { connection: { token: after.token, subflows: after.subflows.length } } : {}),
     };
   });
@@ -91,7 +100,7 @@ export function describeAction(a: PlannedAction): SimulatedAction {
     case "create": {
       const from = a.via !== undefined ? `from an address of ${a.via}` : a.from !== undefined ? `from ${a.from}` : "from the connection's local address";
       const to = a.to !== undefined ? `to ${a.to}${a.port !== undefined ? ` port ${a.port}` : ""}` : "to the peer";
-      return { ...base, command: "SUBFLOW_CREATE", summary: `${target(a)}: open a ${a.backup ? "backup " : ""}subflow ${from} ${to}` };
+      return { ...base, command: "SUBFLOW_CREATE", summary: `${target(a)}: open a ${a.backup ? "backup " : ""}subflow ${from} ${to}${describeAttempt(a)}` };
     }
     case "destroy": {
       const which =

@@ -109,6 +109,20 @@ export function scenarios(names: DeclaredNames): Scenario[] {
       ],
     },
     {
+      // subflow_stale and subflow_recovered come from the daemon's sampling, not the kernel.
+      id: "stale",
+      title: `${a.name} stalls (a blackhole): a subflow on ${b.name} fails twice, then opens; ${a.name} recovers`,
+      events: [
+        { event: "established", ...first_, server_side: false },
+        { event: "subflow_stale", ...first_ },
+        { event: "subflow_closed", ...onB, error: 110 },
+        { event: "subflow_closed", ...onB, sport: 51001, error: 110 },
+        { event: "subflow_established", ...onB, sport: 51002 },
+        { event: "subflow_recovered", ...first_ },
+        { event: "closed", token: TOKEN },
+      ],
+    },
+    {
       id: "flap",
       title: `${b.name} flaps while a connection is open`,
       events: [

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { readEvent, type PolicyEvent } from "../../compiler/events.js";
 import { interfaceMatcher } from "../../compiler/interfaces.js";
 import { describeMissingFacts, describeUnmatchableRule, findMissingFacts, missingFactsJson, type MissingFacts } from "../../compiler/missing-facts.js";
-import { describePlannedAction, outcomeJson, simulateEvents, type EventOutcome } from "../../compiler/simulate-events.js";
+import { describePlannedAction, describeRetry, outcomeJson, simulateEvents, type EventOutcome } from "../../compiler/simulate-events.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { ScheduleDecision } from "../../compiler/scheduler/evaluate.js";
 import { decisionJson, simulateSchedules } from "../../compiler/scheduler/simulate.js";
@@ -188,5 +188,7 @@ function describeOutcome(line: number, outcome: EventOutcome): string {
   const head = `${line}: ${event.event}${event.token !== undefined ? ` ${event.token}` : ""}${event.ifname !== undefined ? ` (${event.ifname})` : ""}`;
   if (outcome.fired.length === 0) return `${head}: no rule fires`;
   const actions = outcome.actions.map((a) => `\n    ${a.at.file}:${a.at.line}: ${describePlannedAction(a)}`).join("");
-  return `${head}: ${outcome.fired.map((r) => `${r.file}:${r.line}`).join(", ")} fired${actions}`;
+  const rules = outcome.fired.map((r) => `${r.file}:${r.line}`).join(", ");
+  if (outcome.retry) return `${head}: ${rules}: ${describeRetry(outcome.retry)}${actions}`;
+  return `${head}: ${rules} fired${actions}`;
 }
