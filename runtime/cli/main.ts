@@ -14,6 +14,7 @@ import { simulateCommand } from "./simulate-command.js";
 import { monitorCommand } from "./monitor-command.js";
 import { statusCommand } from "./status-command.js";
 import { writeErr, writeOut } from "./output.js";
+import { lspCommand } from "./lsp-command.js";
 import { playgroundCommand } from "./playground-command.js";
 import { runCommand } from "./run-command.js";
 
@@ -32,6 +33,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map(
     attachCommand,
     detachCommand,
     playgroundCommand,
+    lspCommand,
   ].map((c) => [c.name, c]),
 );
 
