@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev python3 g++ make
   neovim  # test/neovim.test.ts: Debian's Neovim (0.7) and its built-in LSP client on mptcp-policy lsp
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping
-  nftables mptcpd)
+  nftables mptcpd mptcpd-plugins)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -169,11 +169,12 @@ export class Daemon {
       const named = event.ifname === undefined && event.ifindex !== undefined ? { ...event, ifname: this.tracker.nameOf(event.ifindex) } : event;
       const core = named as CorePolicyEvent;
       const connection = this.table.apply(core);
-      this.executor.observe(core);
+      // The failure of a retried create is its series' to answer, not the rules'.
+      const claimed = this.executor.observe(core);
       const { model, strategy, matcher } = this.policy;
-      const decision = decide(model, core, connection, matcher);
+      const decision = claimed ? { rule: undefined, actions: [] } : decide(model, core, connection, matcher);
       this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? `${decision.rule.at.file}:${decision.rule.at.line}` : null }, "event");
-      const actions = [...decision.actions, ...(strategy === "userspace" ? endpointActions(model, core, connection, matcher) : [])];
+      const actions = [...decision.actions, ...(strategy === "userspace" && !claimed ? endpointActions(model, core, connection, matcher) : [])];
       this.executor.run(actions, event.event, since);
       if (connection && (event.event === "established" || event.event === "subflow_established")) {
         void this.schedulers.apply(model, connection, matcher, this.pm, this.options.dryRun);
@@ -182,7 +183,7 @@ export class Daemon {
       if (strategy === "kernel" && addressEvent && event.address !== undefined) this.refreshEndpoints(event.address);
       if (event.event === "closed" && event.token !== undefined) {
         const cancelled = this.executor.forget(event.token);
-        if (cancelled > 0) this.logger.info({ token: event.token, cancelled }, "connection closed: delayed actions cancelled");
+        if (cancelled > 0) this.logger.info({ token: event.token, cancelled }, "connection closed: delayed actions and retries cancelled");
       }
     } catch (error) {
       // A bug of ours must not stop the daemon: log it with the event and go on.

@@ -5,6 +5,8 @@
 // line, anything else a warning, and the daemon goes on.
 import type { ConnectionState, ConnectionTable, SubflowState } from "../../compiler/connections.js";
 import type { PlannedAction } from "../../compiler/decide.js";
+import type { PolicyEvent } from "../../compiler/events.js";
+import { RetryTracker, type RetryStep } from "../../compiler/retries.js";
 import type { InterfaceMatcher } from "../../compiler/interfaces.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { Strategy } from "../../compiler/plan.js";
@@ -45,7 +47,12 @@ export class Executor {
    */
   private readonly pendingCreates = new Map<string, PendingCreate[]>();
 
-  constructor(private readonly context: ExecutorContext) {}
+  /** The live series of `create ... retry N` (compiler/retries.ts): the daemon carries out their tries. */
+  readonly retries: RetryTracker;
+
+  constructor(private readonly context: ExecutorContext) {
+    this.retries = new RetryTracker((ifname) => this.context.policy().matcher(ifname), Math.random);
+  }
 
   /** Run (or schedule) the actions of one decision; `since` is when the event arrived. */
   run(actions: readonly PlannedAction[], eventName: string, since: number): void {
@@ -67,13 +74,37 @@ export class Executor {
    * A subflow event settles the create that asked for that subflow, if any. A backup
    * subflow that came up without the flag, or on a kernel known to drop it, is made
    * one with MP_PRIO (SET_FLAGS), so the peer sees the backup the policy asked for.
+   * It also ends or advances a retry series. Returns true when the event was the
+   * failure of a retried create: its series answers it, and the rules must not.
    */
-  observe(event: SubflowEvent): void {
-    if ((event.event !== "subflow_established" && event.event !== "subflow_closed") || event.token === undefined) return;
+  observe(event: PolicyEvent): boolean {
+    if ((event.event !== "subflow_established" && event.event !== "subflow_closed") || event.token === undefined) return false;
     const create = this.settleCreate(event.token, { saddr: event.saddr, daddr: event.daddr, dport: event.dport });
     if (event.event === "subflow_established" && create?.backup && (event.backup !== true || this.context.createKeepsBackup === false)) {
       void this.repairBackup(event.token, event, create.rule);
     }
+    if (event.event === "subflow_established") {
+      const done = this.retries.established(event);
+      if (done && done.attempt > 1) this.context.logger.info({ token: done.token, rule: ruleOf(done.action), attempt: done.attempt, attempts: done.attempts }, `established at attempt ${done.attempt} of ${done.attempts}`);
+      return false;
+    }
+    const step = this.retries.failed(event);
+    if (!step) return false;
+    this.continueSeries(step, `subflow closed (error ${event.error})`);
+    return true;
+  }
+
+  /** The next try of a series after a failure, or the line that says it gave up. */
+  private continueSeries(step: RetryStep, why: string): void {
+    const fields = { token: step.token, rule: ruleOf(step.action), attempts: step.attempts };
+    const failed = step.exhausted ? step.attempt : step.attempt - 1;
+    if (step.exhausted) {
+      this.context.logger.warn({ ...fields, attempt: step.attempt, result: "gave-up" }, `attempt ${failed} of ${step.attempts} failed (${why}): no more tries`);
+      return;
+    }
+    this.context.logger.info({ ...fields, attempt: step.attempt, delay_ms: Math.round(step.delayUs / 1000) }, `attempt ${failed} of ${step.attempts} failed (${why}): attempt ${step.attempt} of ${step.attempts} in ${Math.round(step.delayUs / 1000)} ms`);
+    // A try is for its series' connection only, whatever the rule's scope was.
+    this.run([{ ...step.action, scope: "connection", token: step.token }], "retry", Date.now());
   }
 
   private async repairBackup(token: string, event: SubflowEvent, rule: string): Promise<void> {
@@ -97,12 +128,13 @@ export class Executor {
     this.pendingCreates.clear();
   }
 
-  /** Forget what was kept for a closed connection. */
+  /** Forget what was kept for a closed connection: its delayed actions and retry series are cancelled (their number is returned). */
   forget(token: string): number {
     this.pendingCreates.delete(token);
+    const series = this.retries.closed(token).length;
     this.ids.forget(token);
     this.context.limiter.forget(token);
-    return this.context.delayed.cancel(token);
+    return this.context.delayed.cancel(token) + series;
   }
 
   private async carryOut(action: PlannedAction, log: Logger, since: number): Promise<void> {
@@ -199,10 +231,17 @@ export class Executor {
             send: async () => {
               // Counted from the moment it is sent (synchronously, before the next action is looked at).
               this.pendingCreates.set(token, [...(this.pendingCreates.get(token) ?? []), key]);
+              // The first try of `retry N` starts its series; the subflows open now are not its own.
+              if (action.attempt === 1 && (action.attempts ?? 1) > 1) this.retries.started(token, action, action.attempts, { open: connection.subflows });
               try {
                 await pm.createSubflow(token, { id, address, ...(ifindex !== undefined ? { ifindex } : {}), backup: action.backup }, { address: to, port });
               } catch (error) {
                 this.settleCreate(token, key);
+                // The kernel refused the try: the series goes on (a gone connection ends it with forget()).
+                if (!(error instanceof NetlinkError && STALE.has(error.code))) {
+                  const step = this.retries.refused(token, action);
+                  if (step) this.continueSeries(step, `refused: ${error instanceof NetlinkError ? error.code : String(error)}`);
+                }
                 throw error;
               }
             },
@@ -289,6 +328,10 @@ interface PendingCreate {
   readonly backup: boolean;
   /** The rule that asked for it, `file:line`. */
   readonly rule: string;
+}
+
+function ruleOf(action: PlannedAction): string {
+  return `${action.at.file}:${action.at.line}`;
 }
 
 interface SubflowEvent {

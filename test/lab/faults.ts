@@ -4,7 +4,7 @@
  * - `link_down`: the carrier is lost (`ip link set down`); recovery brings it up and
  *   gives back the IPv6 address the kernel dropped, as a DHCP or SLAAC client would.
  * - `blackhole`: the link stays up and every packet on it vanishes in both
- *   directions (Wi-Fi out of range): nftables drops in the side's namespace.
+ *   directions (Wi-Fi out of range): nftables drops them as they arrive at each end.
  * - `degraded`: delay and loss rising in steps (netem on both ends where the kernel
  *   has it; where it has not, as on this host, loss alone through nftables).
  * - `flapping`: down and up again every `flapMs` until recovered.
@@ -58,7 +58,7 @@ export async function injectFault(lab: Lab, link: LinkName, kind: FaultKind, opt
     case "link_down":
       return linkDown(lab, side, link);
     case "blackhole":
-      return blackhole(lab, side, link);
+      return blackhole(lab, link);
     case "degraded":
       return degrade(lab, link, options.stepMs ?? 1000);
     case "flapping":
@@ -71,17 +71,15 @@ function linkDown(lab: Lab, side: Side, link: LinkName): ActiveFault {
   return { kind: "link_down", link, startedAt: monotonicMs(), recover: async () => (setLink(lab, side, link, "up"), monotonicMs()) };
 }
 
-function blackhole(lab: Lab, side: Side, link: LinkName): ActiveFault {
-  const table = tableName(link);
-  nft(lab, side, dropRules(table, lab.ifname(side, link), undefined));
-  return { kind: "blackhole", link, startedAt: monotonicMs(), recover: async () => (nft(lab, side, `delete table inet ${table}\n`), monotonicMs()) };
+function blackhole(lab: Lab, link: LinkName): ActiveFault {
+  dropOnArrival(lab, link, undefined);
+  return { kind: "blackhole", link, startedAt: monotonicMs(), recover: async () => (undoDrops(lab, link), monotonicMs()) };
 }
 
 function degrade(lab: Lab, link: LinkName, stepMs: number): ActiveFault {
   const sides = ["client", "server"] as const;
   const base = new Map(sides.map((s) => [s, lab.netemOf(s, link)]));
   const withNetem = hasNetem();
-  const table = tableName(link);
   let step = 0;
   const apply = (): void => {
     const worse = DEGRADATION_STEPS[step]!;
@@ -89,10 +87,12 @@ function degrade(lab: Lab, link: LinkName, stepMs: number): ActiveFault {
       if (withNetem) {
         const before = base.get(s);
         lab.setNetem(s, link, { delayMs: (before?.delayMs ?? 0) + (worse.delayMs ?? 0), lossPercent: (before?.lossPercent ?? 0) + (worse.lossPercent ?? 0) });
-      } else {
-        // No netem: loss alone, both directions from this side's namespace.
-        if (s === "client") nft(lab, s, `${step > 0 ? `delete table inet ${table}\n` : ""}${dropRules(table, lab.ifname(s, link), worse.lossPercent ?? 0)}`);
       }
+    }
+    if (!withNetem) {
+      // No netem: loss alone, on arrival at each end.
+      if (step > 0) undoDrops(lab, link);
+      dropOnArrival(lab, link, worse.lossPercent ?? 0);
     }
   };
   apply();
@@ -108,7 +108,7 @@ function degrade(lab: Lab, link: LinkName, stepMs: number): ActiveFault {
     startedAt,
     recover: async () => {
       clearInterval(timer);
-      if (!withNetem) nft(lab, "client", `delete table inet ${table}\n`);
+      if (!withNetem) undoDrops(lab, link);
       else
         for (const s of sides) {
           const before = base.get(s);
@@ -154,17 +154,28 @@ function restoreAddresses(lab: Lab, side: Side, link: LinkName): void {
   }
 }
 
-/** An nftables table that drops a device's packets both ways: all of them, or `lossPercent` of them at random. */
-function dropRules(table: string, dev: string, lossPercent: number | undefined): string {
+/**
+ * Drop what arrives over the link at both ends (all of it, or `lossPercent` at random):
+ * packets leave the sender and vanish on the way, as on a real path. A drop in the
+ * sender's own output hook would not do: the sender's stack sees the local error and
+ * keeps the data queued instead of in flight.
+ */
+function dropOnArrival(lab: Lab, link: LinkName, lossPercent: number | undefined): void {
+  const table = tableName(link);
   const match = lossPercent === undefined ? "drop" : `numgen random mod 100 < ${Math.round(lossPercent)} drop`;
-  return [
-    `add table inet ${table}`,
-    `add chain inet ${table} in { type filter hook input priority -300; policy accept; }`,
-    `add chain inet ${table} out { type filter hook output priority -300; policy accept; }`,
-    `add rule inet ${table} in iifname "${dev}" ${match}`,
-    `add rule inet ${table} out oifname "${dev}" ${match}`,
-    "",
-  ].join("\n");
+  for (const side of ["client", "server"] as const) {
+    const rules = [
+      `add table inet ${table}`,
+      `add chain inet ${table} in { type filter hook prerouting priority -300; policy accept; }`,
+      `add rule inet ${table} in iifname "${lab.ifname(side, link)}" ${match}`,
+      "",
+    ];
+    nft(lab, side, rules.join("\n"));
+  }
+}
+
+function undoDrops(lab: Lab, link: LinkName): void {
+  for (const side of ["client", "server"] as const) nft(lab, side, `delete table inet ${tableName(link)}\n`);
 }
 
 function tableName(link: LinkName): string {
