@@ -258,7 +258,9 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
     policy.unpublished = true;
     if (checkQueued) return;
     checkQueued = true;
-    setImmediate(() => {
+    // A timer, not setImmediate: the protocol's connection hands over one message per
+    // turn of the event loop, so keys that arrived together are all read before it fires.
+    setTimeout(() => {
       checkQueued = false;
       for (const p of policies.values()) {
         if (!p.unpublished) continue;
@@ -269,7 +271,7 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
           connection.console.error(`mptcp-policy lsp: ${(cause as Error).stack ?? String(cause)}`);
         }
       }
-    });
+    }, 0);
   }
 
   connection.onInitialize(
