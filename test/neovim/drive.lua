@@ -39,6 +39,21 @@ local function cursor_on(pattern, line)
   vim.api.nvim_win_set_cursor(0, { line, col - 1 })
 end
 
+--- The diagnostic of this code, once the client has it (after edits, the server's answer may still be on its way).
+local function diagnostic_with(code)
+  local found
+  vim.wait(TIMEOUT, function()
+    for _, d in ipairs(vim.diagnostic.get(0)) do
+      if (d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)) == code then
+        found = d
+        return true
+      end
+    end
+    return false
+  end, 20)
+  return assert(found, "no diagnostic " .. code .. ": " .. vim.inspect(vim.diagnostic.get(0)))
+end
+
 local function lines(bufnr)
   return vim.api.nvim_buf_get_lines(bufnr, 0, -1, true)
 end
@@ -85,7 +100,7 @@ step("hover", function()
 end)
 
 step("quickfix", function()
-  local line = vim.diagnostic.get(0)[1].lnum + 1
+  local line = diagnostic_with("E100").lnum + 1
   local params = vim.lsp.util.make_range_params()
   params.range = { start = { line = line - 1, character = 0 }, ["end"] = { line = line - 1, character = 0 } }
   params.context = { diagnostics = vim.lsp.diagnostic.get_line_diagnostics(0, line - 1) }
@@ -129,13 +144,15 @@ end)
 step("after rename", function()
   -- The policy still checks clean: the server saw both edits.
   vim.cmd("buffer " .. vim.fn.bufnr(dir .. "/20-rules.policy"))
-  vim.wait(300, function()
-    return false
-  end, 20)
   local counts = {}
-  for _, name in ipairs({ "10-interfaces.policy", "20-rules.policy" }) do
-    counts[name] = #vim.diagnostic.get(vim.fn.bufnr(dir .. "/" .. name))
-  end
+  vim.wait(TIMEOUT, function()
+    local clean = true
+    for _, name in ipairs({ "10-interfaces.policy", "20-rules.policy" }) do
+      counts[name] = #vim.diagnostic.get(vim.fn.bufnr(dir .. "/" .. name))
+      clean = clean and counts[name] == 0
+    end
+    return clean
+  end, 20)
   return counts
 end)
 
