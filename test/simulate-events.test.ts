@@ -48,6 +48,37 @@ describe("simulate --events", () => {
     ]);
   });
 
+  it("prints the tries of a `create ... retry N`, attempt by attempt, and when the series gives up", () => {
+    writeFileSync(join(dir, "retry.policy"), 'interface wifi = "wlan0"\ninterface lte = "wwan0"\non subflow_stale if iface wifi then create via lte after 2s retry 1\n');
+    const conn = { token: "7f6f626c", family: "ipv4", daddr: "10.1.1.2", dport: 443 };
+    const events = [
+      { event: "established", ...conn, saddr: "10.1.1.1", sport: 43390, ifname: "wlan0" },
+      { event: "subflow_stale", ...conn, saddr: "10.1.1.1", sport: 43390, ifname: "wlan0" },
+      { event: "subflow_closed", ...conn, saddr: "10.1.2.1", sport: 5000, ifname: "wwan0", error: 110 },
+      { event: "subflow_closed", ...conn, saddr: "10.1.2.1", sport: 5001, ifname: "wwan0", error: 110 },
+    ];
+    writeFileSync(join(dir, "retry.jsonl"), events.map((e) => JSON.stringify(e)).join("\n"));
+    const policy = join(dir, "retry.policy");
+    const text = runCli(["simulate", policy, "--events", join(dir, "retry.jsonl")]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toBe(
+      [
+        "1: established 7f6f626c (wlan0): no rule fires",
+        `2: subflow_stale 7f6f626c (wlan0): ${policy}:3 fired`,
+        `    ${policy}:3: create a subflow via lte to 10.1.1.2 port 443 after 2000ms (attempt 1 of 2)`,
+        `3: subflow_closed 7f6f626c (wwan0): ${policy}:3: the subflow its create opened failed: tried again`,
+        `    ${policy}:3: create a subflow via lte to 10.1.1.2 port 443 after 2000ms (attempt 2 of 2)`,
+        `4: subflow_closed 7f6f626c (wwan0): ${policy}:3: the subflow its create opened failed; that was attempt 2 of 2: no more tries`,
+        "",
+      ].join("\n"),
+    );
+    const json = runCli(["simulate", policy, "--events", join(dir, "retry.jsonl"), "--format", "json"]).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(json.slice(2)).toEqual([
+      { event: "subflow_closed", token: "7f6f626c", rules: [`${policy}:3`], actions: [{ op: "create", via: "lte", to: "10.1.1.2", port: 443, backup: false, attempt: 2, attempts: 2, scope: "connection", after_ms: 2000, rule: `${policy}:3` }], retry: { attempt: 2, attempts: 2, exhausted: false } },
+      { event: "subflow_closed", token: "7f6f626c", rules: [`${policy}:3`], actions: [], retry: { attempt: 2, attempts: 2, exhausted: true } },
+    ]);
+  });
+
   it("says which line of the events file is wrong (exit 2)", () => {
     writeFileSync(join(dir, "bad.jsonl"), `${JSON.stringify(EVENTS[0])}\n{"event": "bogus"}\n`);
     const result = runCli(["simulate", join(dir, "p.policy"), "--events", join(dir, "bad.jsonl")]);
