@@ -134,3 +134,43 @@ export function textMateGrammar(): Record<string, unknown> {
     ],
   };
 }
+
+/**
+ * A Vim syntax file of the language made from the vocabulary (editors/vim/syntax/
+ * holds it, test/lsp-editors.test.ts keeps it current), for Vim and Neovim without
+ * semantic tokens. Later keywords win in Vim, so the reserved words come last.
+ */
+export function vimSyntax(): string {
+  const keywords = (group: string, words: readonly string[]) => `syntax keyword ${group} ${[...new Set(words)].join(" ")}`;
+  return [
+    '" Vim syntax file for mptcp-policy files (Vim and Neovim).',
+    '" Generated from language/vocabulary.ts by language/service/highlighting.ts (vimSyntax); do not edit.',
+    'if exists("b:current_syntax")',
+    "  finish",
+    "endif",
+    "",
+    keywords("mptcpPolicyConstant", WORD_CLASSES.constants),
+    keywords("mptcpPolicyMetric", WORD_CLASSES.metrics),
+    keywords("mptcpPolicyEvent", WORD_CLASSES.events),
+    keywords("mptcpPolicyKeyword", KEYWORDS),
+    `syntax match mptcpPolicyNumber /\\<\\d\\+\\(\\.\\d\\+\\)\\?\\(${UNITS.map((u) => u.name).join("\\|")}\\)\\?\\>/`,
+    "syntax match mptcpPolicyAddress /\\<\\d\\+\\.\\d\\+\\.\\d\\+\\.\\d\\+\\(\\/\\d*\\)\\?/",
+    "syntax match mptcpPolicyAddress /\\<[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\\(\\/\\d*\\)\\?/",
+    "syntax match mptcpPolicyOperator /[<>=!]=\\?/",
+    'syntax region mptcpPolicyString start=/"/ skip=/\\\\./ end=/"\\|$/ oneline',
+    "syntax match mptcpPolicyComment /#.*$/ contains=@Spell",
+    "",
+    "highlight default link mptcpPolicyKeyword Keyword",
+    "highlight default link mptcpPolicyEvent Type",
+    "highlight default link mptcpPolicyMetric Identifier",
+    "highlight default link mptcpPolicyConstant Constant",
+    "highlight default link mptcpPolicyNumber Number",
+    "highlight default link mptcpPolicyAddress Number",
+    "highlight default link mptcpPolicyOperator Operator",
+    "highlight default link mptcpPolicyString String",
+    "highlight default link mptcpPolicyComment Comment",
+    "",
+    'let b:current_syntax = "mptcp-policy"',
+    "",
+  ].join("\n");
+}
