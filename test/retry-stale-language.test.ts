@@ -50,7 +50,7 @@ describe("subflow_stale and subflow_recovered", () => {
   });
 
   it("are read from JSON events and replayed by simulate, which needs no kernel for them", () => {
-    const conn = { token: "7f6f626c", family: "ipv4", saddr: "10.0.0.2", daddr: "203.0.113.80", sport: 43390, dport: 443, locid: 0, remid: 0, backup: false, ifindex: 3, ifname: "wlan0", time: 1 };
+    const conn = { token: "7f6f626c", family: "ipv4", saddr: "10.0.0.2", daddr: "203.0.113.80", sport: 43390, dport: 443, locid: 0, remid: 0, backup: false, ifindex: 3, ifname: "wlan0", time: 1 } as const;
     expect(readEvent({ event: "subflow_stale", ...conn })).toEqual({ event: "subflow_stale", ...conn });
     expect(readEvent({ event: "subflow_recovered", ...conn })).toEqual({ event: "subflow_recovered", ...conn });
     const outcomes = simulateEvents(model('on subflow_stale if iface wifi then set lte active\non subflow_recovered if iface wifi then set lte backup\n'), [
