@@ -195,7 +195,7 @@ describe("the check worker's analysis", () => {
     expect(outputs.explain).toContain("userspace path manager");
     // The browser knows no kernel: explain says what run does with and without the hook.
     expect(outputs.explain).toContain(
-      "20-rules.policy:55: scheduler prefer_wifi serves every other connection.\n  - with the BPF scheduler hook (MPTCP development tree): attached:",
+      "20-rules.policy:63: scheduler prefer_wifi serves every other connection.\n  - with the BPF scheduler hook (MPTCP development tree): attached:",
     );
     expect(outputs.explain).toMatch(/\n {2}- without it \(mainline kernels\): approximated by backup flags: subflows where iface wifi /);
     expect(outputs.explain).not.toContain("Kernel:");
@@ -216,16 +216,16 @@ describe("simulator", () => {
       "-",
       "20-rules.policy:8",
       "-",
-      "20-rules.policy:32",
-      "20-rules.policy:21",
-      "20-rules.policy:35",
-      "20-rules.policy:39",
+      "20-rules.policy:40",
+      "20-rules.policy:22",
+      "20-rules.policy:43",
+      "20-rules.policy:47",
       "-",
     ]);
     expect(steps[1]?.actions).toEqual([
       expect.objectContaining({
         command: "SUBFLOW_CREATE",
-        summary: "on connection 7f6f626c: open a backup subflow from an address of lte to 203.0.113.80 port 443",
+        summary: "on connection 7f6f626c: open a backup subflow from an address of lte to 203.0.113.80 port 443 (attempt 1 of 4)",
       }),
     ]);
     expect(steps[3]?.actions.map((a) => a.command)).toEqual(["SET_FLAGS", "log"]);
@@ -241,10 +241,10 @@ describe("simulator", () => {
     const missing = simulate(model, events, undefined, sourceLines(LAPTOP)).missing;
     expect(missing?.summary).toBe("The events lack ifname, so 9 rules cannot match them");
     expect(missing?.lacking).toEqual(["ifname"]);
-    expect(missing?.rules.map((r) => r.at.line)).toEqual([8, 13, 21, 26, 32, 35, 39, 42, 43]);
+    expect(missing?.rules.map((r) => r.at.line)).toEqual([8, 14, 22, 27, 40, 43, 47, 50, 51]);
     expect(missing?.rules[0]).toEqual({
       at: { file: "20-rules.policy", line: 8, column: 1 },
-      source: "on established if iface wifi and remote port 443 then create via lte backup",
+      source: "on established if iface wifi and remote port 443 then create via lte backup retry 3",
       detail: "1 of 1 established event lacks ifname",
     });
     // The rules stay silent, as the note says.
