@@ -7,6 +7,10 @@
   client --address A --port P [--rate BYTES_PER_S] [--chunk BYTES]
                        connect over MPTCP and write continuously at the rate, in
                        chunks, until stdin closes or says "quit"
+  sink --port P        accept and hold every connection (the stale cost's server)
+  hold --address A --port P --count N
+                       open N MPTCP connections, send a byte on each, print
+                       {"event":"held"} and keep them until stdin closes
 
 Each prints JSON lines: {"event":"listening"|"accepted"|"connected"|"error",...}.
 """
@@ -95,15 +99,46 @@ def send(args):
     sock.close()
 
 
+def sink(args):
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", args.port))
+    listener.listen(4096)
+    say(event="listening", port=listener.getsockname()[1])
+    held = []
+    while True:
+        readable, _, _ = select.select([sys.stdin, listener], [], [])
+        if listener in readable:
+            held.append(listener.accept()[0])
+        if sys.stdin in readable and not sys.stdin.readline():
+            return
+
+
+def hold(args):
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    held = []
+    for _ in range(args.count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+        sock.connect((args.address, args.port))
+        sock.sendall(b"x")
+        held.append(sock)
+    say(event="held", count=len(held))
+    sys.stdin.read()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("role", choices=["server", "client"])
+    parser.add_argument("role", choices=["server", "client", "sink", "hold"])
+    parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=int, default=800_000)
     parser.add_argument("--chunk", type=int, default=4096)
     args = parser.parse_args()
-    serve(args) if args.role == "server" else send(args)
+    {"server": serve, "client": send, "sink": sink, "hold": hold}[args.role](args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 # a server in their own network namespaces, joined by a Wi-Fi-like link wlan0 and an
 # LTE-like link wwan0), the daemon enforcing examples/laptop-wifi-lte/ on the laptop,
 # an MPTCP connection to port 443, the rule firing, the backup subflow the kernel
-# opened, then Wi-Fi going down. Everything is removed at the end (and on Ctrl-C).
+# opened, then Wi-Fi blackholed (up, but nothing gets through: the daemon notices the
+# stall and LTE takes over) and back, then Wi-Fi going down. Everything is removed at the end (and on Ctrl-C).
 # Needs root and a built CLI (bash scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +90,29 @@ grep -E '"request":"SUBFLOW_CREATE' "$work/daemon.log" | node -e '
 
 step "What the kernel reports: mptcp-policy status in the laptop's namespace"
 in_laptop bin/mptcp-policy status
+
+step "Wi-Fi stays up but nothing gets through (a blackhole): the daemon notices the stalled subflow"
+# Packets over wlan0 vanish as they arrive at either end; the kernel sends no event for that.
+for ns in "$laptop" "$server"; do
+  printf 'add table inet demo\nadd chain inet demo in { type filter hook prerouting priority -300; }\nadd rule inet demo in iifname "wlan0" drop\n' |
+    ip netns exec "$ns" nft -f -
+done
+echo "send 4000000" >&3
+for _ in $(seq 50); do grep -q '"msg":"subflow stale' "$work/daemon.log" && break; sleep 0.1; done
+show_rules() {
+  grep -E "$1" "$work/daemon.log" | node -e '
+    for (const line of require("fs").readFileSync(0, "utf8").trim().split("\n").filter(Boolean)) {
+      const l = JSON.parse(line);
+      console.log(l.rule ? `${l.rule}: on ${l.event} -> ${l.request ?? l.msg} (${l.result})` : `${l.msg} (${l.iface}, ${l.stalled_ms} ms without progress)`);
+    }'
+}
+show_rules '"msg":"subflow stale|"event":"subflow_stale"'
+in_laptop bin/mptcp-policy status | sed -n '/connections/,$p'
+
+step "Wi-Fi gets through again: the daemon sees progress and LTE goes back to being a backup"
+for ns in "$laptop" "$server"; do ip netns exec "$ns" nft delete table inet demo; done
+for _ in $(seq 150); do grep -q '"msg":"subflow recovered' "$work/daemon.log" && break; sleep 0.1; done
+show_rules '"msg":"subflow recovered|"event":"subflow_recovered"'
 
 step "Wi-Fi goes down: the rule 'on iface_down wifi' makes the LTE subflow active"
 ip -n "$laptop" link set wlan0 down

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { FAULT_KINDS, type FaultKind } from "../../test/lab/faults.js";
 import { Lab } from "../../test/lab/topology.js";
 import { MANAGERS, runAll, type FaultRow, type Manager } from "./failover-run.js";
+import { measureStaleCost, type StaleCost } from "./stale-cost.js";
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     json: { type: "string" },
     faults: { type: "string", default: FAULT_KINDS.join(",") },
     managers: { type: "string", default: MANAGERS.join(",") },
+    "stale-connections": { type: "string", default: "1000" },
   },
 });
 const pick = <T extends string>(text: string, all: readonly T[], what: string): T[] =>
@@ -39,7 +41,13 @@ for (const fault of faults) {
   const ours = rows.find((r) => r.fault === fault && r.manager === "mptcp-policy")?.gap_ms.p50;
   if (base && ours) process.stdout.write(`${fault}: mptcp-policy gap p50 is ${(ours / base).toFixed(2)}x the in-kernel path manager's\n`);
 }
+const staleConnections = Number(values["stale-connections"]);
+let staleCost: StaleCost | undefined;
+if (staleConnections > 0) {
+  staleCost = await measureStaleCost(String(values.root), staleConnections);
+  process.stdout.write(`stale detection on ${staleCost.connections} open connections (${staleCost.subflows} subflows): ${staleCost.cpu_ms_per_sample} ms CPU per sample, ${(staleCost.cpu_share_at_100ms * 100).toFixed(1)} % of a core at the default 100 ms interval\n`);
+}
 if (values.json) {
-  const report: { kernel: string; netem: boolean; rtt_ms: number; faults: FaultRow[] } = { kernel: release(), netem, rtt_ms: netem ? 20 : 0, faults: rows };
+  const report: { kernel: string; netem: boolean; rtt_ms: number; faults: FaultRow[]; stale_cost?: StaleCost } = { kernel: release(), netem, rtt_ms: netem ? 20 : 0, faults: rows, ...(staleCost ? { stale_cost: staleCost } : {}) };
   writeFileSync(String(values.json), `${JSON.stringify(report, null, 2)}\n`);
 }

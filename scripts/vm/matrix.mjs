@@ -20,6 +20,7 @@ export const KERNEL_SUITES = [
   "test/netlink-client.test.ts",
   "test/monitor-status.test.ts",
   "test/lab-faults.test.ts",
+  "test/daemon-failover.test.ts",
 ];
 
 const args = process.argv.slice(2);
