@@ -47,18 +47,17 @@ beforeAll(async () => {
   for (const example of examples) {
     const source = join(ROOT, "examples", example.name);
     const files = readdirSync(source).filter((f) => f.endsWith(".policy")).sort();
-    const as = (name: string, change?: (text: string) => string, open = files) => {
+    const as = (name: string, change?: (text: string) => string, open = files, target = files[files.length - 1] as string) => {
       const dir = join(base, name);
       cpSync(source, dir, { recursive: true });
-      if (change) {
-        // The mistake goes into the last file: with two files, the first stays closed.
-        const last = files[files.length - 1] as string;
-        writeFileSync(join(dir, last), change(readFileSync(join(dir, last), "utf8")));
-      }
+      if (change) writeFileSync(join(dir, target), change(readFileSync(join(dir, target), "utf8")));
       cases.push({ name, dir, open });
     };
     as(`${example.name}`);
+    // The mistake goes into the last file; with two files, the first stays closed.
     for (const [mistake, change] of Object.entries(MISTAKES)) as(`${example.name}, ${mistake}`, change, files.length > 1 ? files.slice(-1) : files);
+    // And a mistake in the file the editor never opens.
+    if (files.length > 1) as(`${example.name}, in the closed file`, (t) => t.replace(/^endpoint (\w+)/m, "endpoint $1x"), files.slice(-1), files[0]);
   }
   session = await startServer();
 }, 120_000);
