@@ -4,6 +4,8 @@
 // files of a directory and their clearing, versions, related notes, semantic tokens,
 // document symbols, references, prepare rename and refused renames, quick fixes,
 // a document alone, formatting refused with syntax errors, and a clean exit.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CodeAction, CompletionItem, DocumentSymbol, Hover, Location, SemanticTokens, TextEdit, WorkspaceEdit } from "vscode-languageserver-protocol";
 import { buildCli } from "./helpers.js";
@@ -55,6 +57,7 @@ describe("mptcp-policy lsp, protocol level", () => {
       referencesProvider: true,
       renameProvider: { prepareProvider: true },
       documentSymbolProvider: true,
+      documentHighlightProvider: true,
       codeActionProvider: { codeActionKinds: ["quickfix"] },
       semanticTokensProvider: { full: true },
     });
@@ -221,6 +224,36 @@ describe("mptcp-policy lsp, protocol level", () => {
     const published = session.nextDiagnostics(alone);
     session.open(alone, "on established then create via wifi\n", 1);
     expect((await published).diagnostics.map(summary)).toEqual(["1:32-1:36 E100 interface 'wifi' is not declared"]);
+  });
+
+  it("highlights a name's uses in the file", async () => {
+    const rules = policy.uri("20-rules.policy");
+    const highlights = await request<{ range: { start: { line: number; character: number } } }[]>("textDocument/documentHighlight", {
+      textDocument: { uri: rules },
+      position: { line: 0, character: 28 },
+    });
+    expect(highlights.map((h) => `${h.range.start.line + 1}:${h.range.start.character + 1}`)).toEqual(["1:28", "2:13", "5:19"]);
+  });
+
+  it("watches the policy's files where the client can, and checks again when a closed one changes on disk", async () => {
+    const watched = policyDir({ "10-interfaces.policy": INTERFACES, "20-rules.policy": RULES });
+    const other = await startServer(["lsp"], { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } });
+    try {
+      const rules = watched.uri("20-rules.policy");
+      const clean = other.nextDiagnostics(rules);
+      other.open(rules, RULES);
+      expect((await clean).diagnostics).toEqual([]);
+      await other.connection.sendRequest("textDocument/hover", { textDocument: { uri: rules }, position: { line: 0, character: 0 } });
+      expect(other.registrations).toEqual([{ id: expect.any(String), method: "workspace/didChangeWatchedFiles", registerOptions: { watchers: [{ globPattern: "**/*.policy" }] } }]);
+      // Another program removes lte from the closed file.
+      writeFileSync(join(watched.dir, "10-interfaces.policy"), INTERFACES.replace('interface lte = "wwan0", "usb*"\n', ""));
+      const broken = other.nextDiagnostics(rules, (p) => p.diagnostics.length > 0);
+      void other.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: watched.uri("10-interfaces.policy"), type: 2 }] });
+      expect((await broken).diagnostics.map(summary)).toEqual(["1:49-1:52 E100 interface 'lte' is not declared", "2:27-2:30 E100 interface 'lte' is not declared"]);
+    } finally {
+      await other.stop();
+      watched.remove();
+    }
   });
 
   it("exits on shutdown and exit with status 0", async () => {

@@ -21,6 +21,8 @@ import { CLI } from "./helpers.js";
 export interface LspSession {
   readonly connection: ProtocolConnection;
   readonly process: ChildProcess;
+  /** What the server asked to register (client/registerCapability). */
+  readonly registrations: { method: string; registerOptions?: unknown }[];
   /** The server's answer to initialize. */
   readonly initialized: InitializeResult;
   /** The latest diagnostics per URI, and each publication as it came. */
@@ -31,7 +33,7 @@ export interface LspSession {
   stop(): Promise<void>;
 }
 
-export async function startServer(args: string[] = ["lsp"]): Promise<LspSession> {
+export async function startServer(args: string[] = ["lsp"], capabilities: Record<string, unknown> = {}): Promise<LspSession> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const diagnostics = new Map<string, PublishDiagnosticsParams>();
@@ -50,17 +52,23 @@ export async function startServer(args: string[] = ["lsp"]): Promise<LspSession>
     process.stderr.write(`lsp: ${params.message}\n`);
   });
   child.stderr.on("data", (chunk: Buffer) => process.stderr.write(chunk));
+  const registrations: { method: string; registerOptions?: unknown }[] = [];
+  connection.onRequest("client/registerCapability", (params: { registrations: { method: string; registerOptions?: unknown }[] }) => {
+    registrations.push(...params.registrations);
+    return null;
+  });
   connection.listen();
   const initialized: InitializeResult = await connection.sendRequest("initialize", {
     processId: process.pid,
     rootUri: null,
-    capabilities: { textDocument: { synchronization: { didSave: true }, publishDiagnostics: { relatedInformation: true, versionSupport: true } } },
+    capabilities: { textDocument: { synchronization: { didSave: true }, publishDiagnostics: { relatedInformation: true, versionSupport: true } }, ...capabilities },
   });
   await connection.sendNotification("initialized", {});
   return {
     connection,
     process: child,
     initialized,
+    registrations,
     diagnostics,
     nextDiagnostics(uri, until = () => true) {
       return new Promise((resolve) => waiting.push({ uri, until, resolve }));

@@ -19,6 +19,8 @@ import {
   CompletionItemKind,
   createConnection,
   DiagnosticSeverity,
+  DidChangeWatchedFilesNotification,
+  DocumentHighlightKind,
   DocumentSymbol,
   ResponseError,
   ErrorCodes,
@@ -274,8 +276,10 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
     }, 0);
   }
 
-  connection.onInitialize(
-    (): InitializeResult => ({
+  let watchFiles = false;
+  connection.onInitialize((params): InitializeResult => {
+    watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         completionProvider: { triggerCharacters: [" ", "(", ","], resolveProvider: false },
@@ -285,12 +289,19 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
         referencesProvider: true,
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: true,
+        documentHighlightProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         semanticTokensProvider: { legend: { tokenTypes: [...TOKEN_TYPES], tokenModifiers: [...TOKEN_MODIFIERS] }, full: true },
       },
       serverInfo: { name: "mptcp-policy" },
-    }),
-  );
+    };
+  });
+  // Files of a policy that are not open change on disk too: where the client can watch
+  // them, it says so (Neovim 0.7 cannot; a change of an open file, a save or an open
+  // reads the directory again anyway).
+  connection.onInitialized(() => {
+    if (watchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.policy" }] });
+  });
 
   documents.onDidChangeContent((event) => queueCheck(policyOf(event.document.uri)));
   documents.onDidSave((event) => queueCheck(policyOf(event.document.uri)));
@@ -319,16 +330,14 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
     const range: Range = { start: { line: params.position.line, character: word.start - 1 }, end: params.position };
     return items
       .filter((item) => (item.insertText ?? item.label).toLowerCase().startsWith(typed))
-      .map(
-        (item, i): LspCompletionItem => ({
-          label: item.label,
-          kind: KIND_OF_ITEM[item.kind],
-          detail: item.detail,
-          ...(item.documentation !== undefined ? { documentation: { kind: "markdown", value: item.documentation } } : {}),
-          textEdit: { range, newText: item.insertText ?? item.label },
-          sortText: String(i).padStart(4, "0"),
-        }),
-      );
+      .map((item, i): LspCompletionItem => ({
+        label: item.label,
+        kind: KIND_OF_ITEM[item.kind],
+        detail: item.detail,
+        ...(item.documentation !== undefined ? { documentation: { kind: "markdown", value: item.documentation } } : {}),
+        textEdit: { range, newText: item.insertText ?? item.label },
+        sortText: String(i).padStart(4, "0"),
+      }));
   });
 
   connection.onHover((params) => {
@@ -362,6 +371,12 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
   connection.onReferences((params) => {
     const { policy, analysis, file } = at(params.textDocument.uri);
     return referencesAt(analysis, file, servicePosition(params.position), params.context.includeDeclaration).flatMap((l) => lspLocation(policy, l) ?? []);
+  });
+
+  connection.onDocumentHighlight((params) => {
+    const { analysis, file } = at(params.textDocument.uri);
+    const here = referencesAt(analysis, file, servicePosition(params.position)).filter((l) => l.file === file);
+    return here.map((l) => ({ range: lspRange(l), kind: DocumentHighlightKind.Text }));
   });
 
   connection.onPrepareRename((params) => {
