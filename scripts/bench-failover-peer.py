@@ -99,9 +99,14 @@ def send(args):
     sock.close()
 
 
-def sink(args):
+def raise_nofile():
     import resource
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def sink(args):
+    raise_nofile()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("0.0.0.0", args.port))
@@ -117,8 +122,7 @@ def sink(args):
 
 
 def hold(args):
-    import resource
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    raise_nofile()
     held = []
     for _ in range(args.count):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)

@@ -15,7 +15,7 @@
 //                   without it, on this host's kernel.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -46,10 +46,12 @@ if (kernelAt >= 0) {
   process.exit(run.status ?? 1);
 }
 
-const scratch = mkdtempSync(join(tmpdir(), "mptcp-policy-bench-"));
+// Inside the checkout, so that the bundle finds node_modules (the netlink addon stays outside it).
+mkdirSync(join(ROOT, "dist"), { recursive: true });
+const scratch = mkdtempSync(join(ROOT, "dist", ".bench-failover-"));
 try {
   const bundle = join(scratch, "failover.mjs");
-  await build({ entryPoints: [join(ROOT, "scripts/bench/failover-main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: bundle, logLevel: "error" });
+  await build({ entryPoints: [join(ROOT, "scripts/bench/failover-main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: bundle, logLevel: "error", external: ["netlink"], banner: { js: "import { createRequire as mptcpPolicyCreateRequire } from 'node:module'; const require = mptcpPolicyCreateRequire(import.meta.url);" } });
   process.argv = [process.argv[0], bundle, "--root", ROOT, ...args];
   if (!process.env.MPTCP_POLICY_VM) spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { stdio: "inherit" });
   await import(pathToFileURL(bundle).href);

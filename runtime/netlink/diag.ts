@@ -3,7 +3,7 @@
 // mptcp_info) and of TCP sockets whose ULP is "mptcp" (the subflows, with
 // their MPTCP_SUBFLOW_ATTR_* info and tcp_info). The decoders are pure.
 import { familyName, formatIpv4, formatIpv6, type Family } from "./addresses.js";
-import { AttrWriter, forEachAttr, readString, readUint, type NlMessage } from "./codec.js";
+import { AttrWriter, forEachAttr, NetlinkDecodeError, type NlMessage } from "./codec.js";
 import {
   AF_INET,
   AF_INET6,
@@ -206,41 +206,102 @@ export function decodeMptcpSocket(payload: Buffer): MptcpSocket {
   return info ? { ...id, info } : id;
 }
 
-/** One message of a TCP dump: a subflow when its ULP is "mptcp", else undefined. */
+/**
+ * One message of a TCP dump: a subflow when its ULP is "mptcp", else undefined.
+ * Walks the attributes by offset, with no closure, map or slice per attribute: the
+ * stale detection and the live scheduler tiers decode every subflow of the namespace
+ * several times a second.
+ */
 export function decodeSubflowSocket(payload: Buffer): SubflowSocket | undefined {
-  let ulp: Buffer | undefined;
-  let tcpInfo: Buffer | undefined;
+  let info = -1;
+  let infoLength = 0;
+  let ulp = -1;
+  let ulpEnd = -1;
   let isMptcp = false;
-  forEachAttr(payload.subarray(INET_DIAG_MSG_LENGTH), (type, data) => {
-    if (type === INET_DIAG_INFO) tcpInfo = data;
-    else if (type === INET_DIAG_ULP_INFO) {
-      forEachAttr(data, (inner, value) => {
-        if (inner === INET_ULP_INFO_NAME) isMptcp = readString(value) === "mptcp";
-        else if (inner === INET_ULP_INFO_MPTCP) ulp = value;
-      });
+  for (let offset = INET_DIAG_MSG_LENGTH; offset + 4 <= payload.length; ) {
+    const length = attrLength(payload, offset);
+    const type = payload.readUInt16LE(offset + 2) & 0x3fff;
+    if (type === INET_DIAG_INFO) {
+      info = offset + 4;
+      infoLength = length - 4;
+    } else if (type === INET_DIAG_ULP_INFO) {
+      for (let inner = offset + 4; inner + 4 <= offset + length; ) {
+        const innerLength = attrLength(payload, inner);
+        const innerType = payload.readUInt16LE(inner + 2) & 0x3fff;
+        if (innerType === INET_ULP_INFO_NAME) isMptcp = isMptcpName(payload, inner + 4, innerLength - 4);
+        else if (innerType === INET_ULP_INFO_MPTCP) {
+          ulp = inner + 4;
+          ulpEnd = inner + innerLength;
+        }
+        inner += (innerLength + 3) & ~3;
+      }
     }
-  });
-  if (!isMptcp || !ulp) return undefined;
-  const values = new Map<number, number>();
-  forEachAttr(ulp, (type, data) => {
-    const value = readUint(data);
-    if (value !== undefined) values.set(type, value);
-  });
-  const flags = values.get(MPTCP_SUBFLOW_ATTR.FLAGS) ?? 0;
-  const progress = tcpInfo ? decodeTcpProgress(tcpInfo) : undefined;
-  const tcp = tcpInfo && tcpInfo.length >= 84 ? { rtt_us: tcpInfo.readUInt32LE(68), rttvar_us: tcpInfo.readUInt32LE(72), cwnd: tcpInfo.readUInt32LE(80), ...(progress ? { tcp: progress } : {}) } : {};
-  return {
-    ...decodeSocketId(payload),
-    token: tokenText(values.get(MPTCP_SUBFLOW_ATTR.TOKEN_LOC) ?? 0),
-    remote_token: tokenText(values.get(MPTCP_SUBFLOW_ATTR.TOKEN_REM) ?? 0),
-    locid: values.get(MPTCP_SUBFLOW_ATTR.ID_LOC) ?? 0,
-    remid: values.get(MPTCP_SUBFLOW_ATTR.ID_REM) ?? 0,
+    offset += (length + 3) & ~3;
+  }
+  if (!isMptcp || ulp < 0) return undefined;
+  let tokenLoc = 0;
+  let tokenRem = 0;
+  let locid = 0;
+  let remid = 0;
+  let flags = 0;
+  for (let offset = ulp; offset + 4 <= ulpEnd; ) {
+    const length = attrLength(payload, offset);
+    const type = payload.readUInt16LE(offset + 2) & 0x3fff;
+    const value = uintAt(payload, offset + 4, length - 4);
+    if (type === MPTCP_SUBFLOW_ATTR.TOKEN_LOC) tokenLoc = value;
+    else if (type === MPTCP_SUBFLOW_ATTR.TOKEN_REM) tokenRem = value;
+    else if (type === MPTCP_SUBFLOW_ATTR.ID_LOC) locid = value;
+    else if (type === MPTCP_SUBFLOW_ATTR.ID_REM) remid = value;
+    else if (type === MPTCP_SUBFLOW_ATTR.FLAGS) flags = value;
+    offset += (length + 3) & ~3;
+  }
+  const id = decodeSocketId(payload);
+  const subflow: { -readonly [K in keyof SubflowSocket]: SubflowSocket[K] } = {
+    family: id.family,
+    state: id.state,
+    saddr: id.saddr,
+    daddr: id.daddr,
+    sport: id.sport,
+    dport: id.dport,
+    ifindex: id.ifindex,
+    inode: id.inode,
+    token: tokenText(tokenLoc),
+    remote_token: tokenText(tokenRem),
+    locid,
+    remid,
     flags,
     backup: (flags & MPTCP_SUBFLOW_FLAG.BKUP_LOC) !== 0,
     remote_backup: (flags & MPTCP_SUBFLOW_FLAG.BKUP_REM) !== 0,
     fully_established: (flags & MPTCP_SUBFLOW_FLAG.FULLY_ESTABLISHED) !== 0,
-    ...tcp,
   };
+  if (info >= 0 && infoLength >= 84) {
+    subflow.rtt_us = payload.readUInt32LE(info + 68);
+    subflow.rttvar_us = payload.readUInt32LE(info + 72);
+    subflow.cwnd = payload.readUInt32LE(info + 80);
+    const progress = decodeTcpProgress(payload.subarray(info, info + infoLength));
+    if (progress) subflow.tcp = progress;
+  }
+  return subflow;
+}
+
+function attrLength(payload: Buffer, offset: number): number {
+  const length = payload.readUInt16LE(offset);
+  if (length < 4 || offset + length > payload.length) throw new NetlinkDecodeError(`bad attribute length ${length} at offset ${offset} of ${payload.length}`);
+  return length;
+}
+
+/** An unsigned integer of the width the kernel sent (1, 2, 4 or 8 bytes); 0 for others. */
+function uintAt(payload: Buffer, offset: number, width: number): number {
+  if (width === 4) return payload.readUInt32LE(offset);
+  if (width === 1) return payload[offset] ?? 0;
+  if (width === 2) return payload.readUInt16LE(offset);
+  if (width === 8) return Number(payload.readBigUInt64LE(offset));
+  return 0;
+}
+
+/** The ULP name attribute says "mptcp" (NUL-terminated), compared without making a string. */
+function isMptcpName(payload: Buffer, offset: number, length: number): boolean {
+  return length >= 5 && payload[offset] === 0x6d && payload[offset + 1] === 0x70 && payload[offset + 2] === 0x74 && payload[offset + 3] === 0x63 && payload[offset + 4] === 0x70 && (length === 5 || payload[offset + 5] === 0);
 }
 
 /** A sock_diag client; close() it when done. */

@@ -56,6 +56,10 @@ export async function measureStaleCost(root: string, connections: number, sample
     for (let i = 0; i < samples; i++) watch.events(monotonicNow(), await diag.subflows({ established: true }));
     const used = process.cpuUsage(before);
     const cpuMs = (used.user + used.system) / 1000 / samples;
+    const dumpOnly = process.cpuUsage();
+    for (let i = 0; i < samples; i++) await diag.subflows({ established: true });
+    const dumpUsed = process.cpuUsage(dumpOnly);
+    process.stderr.write(`stale cost: user ${(used.user / 1000 / samples).toFixed(2)} ms, system ${(used.system / 1000 / samples).toFixed(2)} ms per sample; the dump alone ${((dumpUsed.user + dumpUsed.system) / 1000 / samples).toFixed(2)} ms\n`);
     return { connections, subflows: subflows.length, samples, cpu_ms_per_sample: Number(cpuMs.toFixed(2)), cpu_share_at_100ms: Number((cpuMs / 100).toFixed(4)) };
   } finally {
     diag.close();
