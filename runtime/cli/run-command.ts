@@ -9,17 +9,17 @@ import { UsageError } from "./errors.js";
 import { writeErr } from "./output.js";
 
 /** `100ms`, `1s`: 10 ms to 60 s, as milliseconds. */
-function parseInterval(text: string): number {
+function parseInterval(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
   const ms = match ? Number(match[1]) * (match[2] === "s" ? 1000 : 1) : NaN;
-  if (!(ms >= 10 && ms <= 60_000)) throw new UsageError(`--sample-interval must be a duration from 10ms to 60s, such as 100ms or 1s (got '${text}')`);
+  if (!(ms >= 10 && ms <= 60_000)) throw new UsageError(`${flag} must be a duration from 10ms to 60s, such as 100ms or 1s (got '${text}')`);
   return ms;
 }
 
 export const runCommand: Command = {
   name: "run",
   summary: "run the daemon: enforce a policy on this network namespace",
-  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions] [--sample-interval D]
+  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions] [--sample-interval D] [--scheduler-interval D]
 
 Configures the kernel's MPTCP path manager for the policy in PATH (default
 ${DEFAULT_CONFIG}), follows the kernel's MPTCP events and the interfaces of the
@@ -42,7 +42,10 @@ Options:
                            while a rule has one of these events
   --scheduler-fallback M   approximate (default): where the kernel lacks the BPF
                            scheduler hook, mark subflows backup or active to
-                           approximate the scheduler blocks; off: leave them alone
+                           approximate the scheduler blocks, from live subflow
+                           metrics; off: leave them alone
+  --scheduler-interval D   how often the approximation samples the metrics and
+                           re-decides, e.g. 500ms (default), 250ms, 2s
   -h, --help               show this help`,
   options: {
     config: { type: "string", default: DEFAULT_CONFIG },
@@ -53,6 +56,7 @@ Options:
     "scheduler-fallback": { type: "string", default: "approximate" },
     "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
     "sample-interval": { type: "string", default: "100ms" },
+    "scheduler-interval": { type: "string", default: "500ms" },
     help: { type: "boolean", short: "h" },
   },
   async run(values) {
@@ -64,7 +68,8 @@ Options:
     const config = String(values["config"]);
     const fallback = values["scheduler-fallback"];
     if (fallback !== "approximate" && fallback !== "off") throw new UsageError("--scheduler-fallback must be 'approximate' or 'off'");
-    const sampleIntervalMs = parseInterval(String(values["sample-interval"]));
+    const sampleIntervalMs = parseInterval(String(values["sample-interval"]), "--sample-interval");
+    const schedulerIntervalMs = parseInterval(String(values["scheduler-interval"]), "--scheduler-interval");
     const refuse = (reason: string) => {
       writeErr(`mptcp-policy: ${reason}`);
       return 1;
@@ -79,7 +84,7 @@ Options:
     }
     const logger = createLogger(level, process.stdout);
     for (const warning of loaded.warnings) logger.warn(warning);
-    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback, stateDir: String(values["state-dir"]), sampleIntervalMs }, logger);
+    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback, stateDir: String(values["state-dir"]), sampleIntervalMs, schedulerIntervalMs }, logger);
     // Signals are handled from the start: a SIGHUP during start-up must not kill the
     // daemon (its default action), and a SIGTERM must still restore what was changed.
     let started = false;

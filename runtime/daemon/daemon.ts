@@ -11,7 +11,7 @@ import { kernelGaps } from "../../compiler/kernel-gaps.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { planPolicy, type Strategy } from "../../compiler/plan.js";
 import { pathManagerSysctl, policyCapabilities, probeKernelFeatures, type KernelFeatures } from "../kernel/features.js";
-import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type PolicyEvent } from "../netlink/index.js";
+import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type PolicyEvent, type SubflowSocket } from "../netlink/index.js";
 import { DelayedActions } from "./delayed-actions.js";
 import { Executor } from "./executor.js";
 import { applyLimits, desiredEndpoints, restoreState, saveState, setPathManager, syncEndpoints, type SavedState } from "./kernel-setup.js";
@@ -20,6 +20,7 @@ import { loadPolicy, watchPolicy } from "./policy-source.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SavedStateFile } from "./saved-state.js";
 import { SchedulerSupport, type SchedulerFallbackMode } from "./scheduler-support.js";
+import { DEFAULT_SCHEDULER_INTERVAL_MS, LiveTiers } from "./live-tiers.js";
 import { STALE_EVENTS, StaleWatch } from "./stale-watch.js";
 import { SubflowSampler } from "./subflow-sampler.js";
 
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   readonly stateDir?: string;
   /** How often subflows are sampled for stale detection (ms; default DEFAULT_SAMPLE_INTERVAL_MS). */
   readonly sampleIntervalMs?: number;
+  /** How often the live scheduler tiers are evaluated (ms; default DEFAULT_SCHEDULER_INTERVAL_MS). */
+  readonly schedulerIntervalMs?: number;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 100;
@@ -58,6 +61,8 @@ export class Daemon {
   private readonly stateFile: SavedStateFile;
   private endpointUpdates: Promise<void> = Promise.resolve();
   private sampler: SubflowSampler | undefined;
+  private staleWatch: StaleWatch | undefined;
+  private liveTiers: LiveTiers | undefined;
 
   constructor(
     private readonly options: DaemonOptions,
@@ -114,25 +119,46 @@ export class Daemon {
   }
 
   /**
-   * Sample subflows only while a rule needs it: the kernel sends nothing when a path
-   * blackholes, so `subflow_stale` and `subflow_recovered` come from the sampler.
+   * Sample subflows only while something needs it: rules on `subflow_stale` or
+   * `subflow_recovered` (the kernel sends nothing when a path blackholes), or the live
+   * scheduler tiers (schedulers approximated without the BPF hook). One sampler feeds
+   * both, at the shorter of their intervals; the tiers keep to their own.
    */
   private updateSampling(): void {
-    const needed = this.policy.model.rules.some((r) => STALE_EVENTS.includes(r.event));
-    if (needed && !this.sampler) {
-      const watch = new StaleWatch(this.table, this.tracker);
-      const interval = this.options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-      this.sampler = new SubflowSampler(interval, (now, subflows) => this.onSample(watch, now, subflows), this.logger);
-      this.sampler.start();
-      this.logger.info({ interval_ms: interval }, "stale detection on: sampling the subflows of followed connections");
-    } else if (!needed && this.sampler) {
-      this.sampler.stop();
-      this.sampler = undefined;
-      this.logger.info("stale detection off: no rule for subflow_stale or subflow_recovered");
+    const stale = this.policy.model.rules.some((r) => STALE_EVENTS.includes(r.event));
+    const tiers = this.schedulers.approximating;
+    const interval = stale ? (this.options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS) : tiers ? this.schedulerIntervalMs : undefined;
+    const watch = stale ? (this.staleWatch ?? new StaleWatch(this.table, this.tracker)) : undefined;
+    this.staleWatch = watch;
+    this.liveTiers = tiers ? (this.liveTiers ?? this.newLiveTiers()) : undefined;
+    if (this.sampler && this.sampler.intervalMs === interval) return;
+    const wasSampling = this.sampler !== undefined;
+    this.sampler?.stop();
+    this.sampler = undefined;
+    if (interval === undefined) {
+      if (wasSampling) this.logger.info("subflow sampling off: no rule for subflow_stale or subflow_recovered, no live scheduler tier");
+      return;
     }
+    this.sampler = new SubflowSampler(interval, (now, subflows) => this.onSample(now, subflows), this.logger);
+    this.sampler.start();
+    if (stale) this.logger.info({ interval_ms: interval }, "stale detection on: sampling the subflows of followed connections");
+    if (tiers) this.logger.info({ interval_ms: this.schedulerIntervalMs }, "live scheduler tiers on: subflow metrics steer the backup flags");
   }
 
-  private onSample(watch: StaleWatch, now: number, subflows: Parameters<StaleWatch["events"]>[1]): void {
+  private get schedulerIntervalMs(): number {
+    return this.options.schedulerIntervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS;
+  }
+
+  private newLiveTiers(): LiveTiers {
+    return new LiveTiers({ table: this.table, tracker: this.tracker, pm: this.pm, logger: this.logger, dryRun: this.options.dryRun, intervalMs: this.schedulerIntervalMs, policy: () => this.policy });
+  }
+
+  private onSample(now: number, subflows: readonly SubflowSocket[]): void {
+    this.liveTiers?.onSample(now, subflows);
+    if (this.staleWatch) this.onStaleSample(this.staleWatch, now, subflows);
+  }
+
+  private onStaleSample(watch: StaleWatch, now: number, subflows: readonly SubflowSocket[]): void {
     for (const { event, stalledMs } of watch.events(now, subflows)) {
       const subflow = `${event.saddr}:${event.sport} -> ${event.daddr}:${event.dport}`;
       if (event.event === "subflow_stale") this.logger.info({ token: event.token, subflow, iface: event.ifname, stalled_ms: Math.round(stalledMs) }, "subflow stale: data outstanding and no acknowledgement progress");

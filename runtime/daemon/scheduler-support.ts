@@ -57,6 +57,11 @@ export class SchedulerSupport {
     this.fallbacks = fallbacks;
   }
 
+  /** Whether the daemon approximates the schedulers (no hook, fallback on, userspace path manager): the live tiers then run. */
+  get approximating(): boolean {
+    return this.fallbacks.length > 0;
+  }
+
   /** Mark the connection's subflows backup or active as its scheduler's approximation wants. */
   async apply(model: PolicyModel, connection: ConnectionState, matcher: InterfaceMatcher, pm: MptcpPathManager, dryRun: boolean): Promise<void> {
     if (this.fallbacks.length === 0) return;

@@ -21,7 +21,7 @@ export class SubflowSampler {
   readonly stats = { samples: 0, subflows: 0, busyMs: 0 };
 
   constructor(
-    private readonly intervalMs: number,
+    readonly intervalMs: number,
     private readonly listener: SampleListener,
     private readonly logger: Logger,
   ) {}

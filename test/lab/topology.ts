@@ -315,6 +315,13 @@ export class Lab {
   /** What destroy() does, synchronously, for exit handlers. */
   removeSync(): void {
     for (const peer of this.peers) if (peer.process.exitCode === null) peer.process.kill("SIGKILL");
+    // netem qdiscs go first, with the packets they hold: Debian's 6.12 panicked in
+    // ip_rcv (netem_dequeue on the stack) during a run that deleted namespaces whose
+    // links still had netem queues full of a transfer's packets.
+    for (const key of [...this.netems.keys()]) {
+      const [side, link] = key.split("/") as [Side, LinkName];
+      this.clearNetem(side, link);
+    }
     for (const side of ["client", "server"] as const) spawnSync("ip", ["netns", "del", this.ns(side)], { stdio: "ignore" });
     live.delete(this);
   }
