@@ -6,8 +6,18 @@ import { explainPolicy } from "../compiler/explain.js";
 import type { PolicyModel } from "../compiler/model.js";
 import type { CompileResult } from "../compiler/pipeline.js";
 import { planPolicy } from "../compiler/plan.js";
-import { analyzePolicy, diagnosticsOf, type Analysis } from "../language/service/index.js";
-import type { DeclaredNames, Outputs, PlaygroundDiagnostic, PolicyText } from "./protocol.js";
+import {
+  analyzePolicy,
+  definitionAt,
+  diagnosticsOf,
+  outlineAt,
+  quickFixes,
+  referencesAt,
+  renameAt,
+  renameTarget,
+  type Analysis,
+} from "../language/service/index.js";
+import type { DeclaredNames, Outputs, PlaygroundDiagnostic, PolicyText, ServiceRequest } from "./protocol.js";
 import { generateBpf } from "./scheduler-support.js";
 
 export { formatText } from "../language/service/index.js";
@@ -27,4 +37,24 @@ export function checkFiles(files: readonly PolicyText[]): Checked {
 export function outputsOf(model: PolicyModel): Outputs {
   const plan = planPolicy(model);
   return { plan, explain: explainPolicy(model, plan), bpf: generateBpf(model) };
+}
+
+/** The language service's answer to an editor request, as `mptcp-policy lsp` gives it (plain data). */
+export function serve(analysis: Analysis, request: ServiceRequest): unknown {
+  switch (request.kind) {
+    case "definition":
+      return definitionAt(analysis, request.file, request.position);
+    case "references":
+      return referencesAt(analysis, request.file, request.position);
+    case "highlights":
+      return referencesAt(analysis, request.file, request.position).filter((l) => l.file === request.file);
+    case "renameTarget":
+      return renameTarget(analysis, request.file, request.position) ?? null;
+    case "rename":
+      return renameAt(analysis, request.file, request.position, request.newName);
+    case "quickFixes":
+      return quickFixes(analysis, request.file, request);
+    case "outline":
+      return outlineAt(analysis, request.file);
+  }
 }

@@ -6,7 +6,8 @@
 // text only when the previous one is answered, and then its newest text: keys typed
 // meanwhile are coalesced there, never queued here.
 import type { PolicyModel } from "../compiler/model.js";
-import { checkFiles, formatText, outputsOf } from "./analysis.js";
+import { analyzePolicy, type Analysis } from "../language/service/index.js";
+import { checkFiles, formatText, outputsOf, serve } from "./analysis.js";
 import type { FromWorker, PolicyText, ToWorker } from "./protocol.js";
 import { simulate } from "./simulate.js";
 import { sourceLines, type SourceLine } from "./source-lines.js";
@@ -18,7 +19,7 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 /** The version last checked, kept for the back ends until the page asks for them. */
-let lastChecked: { version: number; files: readonly PolicyText[]; model: PolicyModel | undefined } | undefined;
+let lastChecked: { version: number; files: readonly PolicyText[]; model: PolicyModel | undefined; analysis: Analysis } | undefined;
 let model: PolicyModel | undefined;
 let modelVersion = 0;
 let modelSource: SourceLine = () => undefined;
@@ -37,7 +38,7 @@ function runSimulation(): void {
 function runCheck(request: { version: number; files: readonly PolicyText[] }): void {
   const started = performance.now();
   const checked = checkFiles(request.files);
-  lastChecked = { version: request.version, files: request.files, model: checked.result.model };
+  lastChecked = { version: request.version, files: request.files, model: checked.result.model, analysis: checked.analysis };
   post({ type: "checked", version: request.version, diagnostics: checked.diagnostics, names: checked.names, ms: performance.now() - started });
 }
 
@@ -78,6 +79,12 @@ scope.onmessage = (event) => {
         inputs = { events: message.events, snapshot: message.snapshot };
         runSimulation();
         break;
+      case "service": {
+        // On the text last checked when it is the one asked about, else on the text sent.
+        const analysis = lastChecked?.version === message.version ? lastChecked.analysis : analyzePolicy(message.files);
+        post({ type: "served", id: message.id, result: serve(analysis, message.request) });
+        break;
+      }
       case "format": {
         const formatted = formatText(message.file);
         post({ type: "formatted", id: message.id, ...formatted });

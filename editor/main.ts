@@ -7,7 +7,7 @@ import { byId, h, replaceChildren } from "./dom.js";
 import { LANGUAGE_ID } from "./monarch.js";
 import { monaco } from "./monaco.js";
 import { registerPolicyLanguage } from "./policy-language.js";
-import type { DeclaredNames, FromWorker, Outputs, PlaygroundDiagnostic, PolicyText, ToWorker } from "./protocol.js";
+import type { DeclaredNames, FromWorker, Outputs, PlaygroundDiagnostic, PolicyText, ServiceRequest, ToWorker } from "./protocol.js";
 import { decodeState, encodeState, loadStored, store, type SavedState } from "./share.js";
 import { sourceLines } from "./source-lines.js";
 import { defaultScheduleInput, snapshotJson, type EventObject, type ScheduleInput } from "./timeline.js";
@@ -73,6 +73,8 @@ let outputs: Outputs | undefined;
 let lastCheckMs = 0;
 const formatRequests = new Map<number, (answer: { text?: string; error?: string }) => void>();
 let formatId = 0;
+const serviceRequests = new Map<number, (result: unknown) => void>();
+let serviceId = 0;
 
 // Keystroke-to-diagnostics timing (scripts/bench-playground.mjs reads it).
 let keyAt: number | undefined;
@@ -94,6 +96,33 @@ registerPolicyLanguage({
     });
     if (answer.error !== undefined) toast(answer.error, "error");
     return answer.text;
+  },
+  fileOf: (model) => files.find((f) => f.model === model)?.name,
+  uriOf: (name) => uriOf(name),
+  serve: <T>(request: ServiceRequest) =>
+    new Promise<T>((resolve) => {
+      const id = ++serviceId;
+      serviceRequests.set(id, resolve as (result: unknown) => void);
+      send({ type: "service", id, version, files: sources(), request });
+    }),
+});
+
+// Go to definition (and a reference picked in the peek view) in another file opens
+// its tab, as a click on a problem does.
+monaco.editor.registerEditorOpener({
+  openCodeEditor(_source, resource, selectionOrPosition) {
+    const file = files.find((f) => f.model.uri.toString() === resource.toString());
+    if (!file) return false;
+    openFile(file.name);
+    if (selectionOrPosition && "startLineNumber" in selectionOrPosition) {
+      editor.setSelection(selectionOrPosition);
+      editor.revealRangeInCenterIfOutsideViewport(selectionOrPosition);
+    } else if (selectionOrPosition) {
+      editor.setPosition(selectionOrPosition);
+      editor.revealPositionInCenterIfOutsideViewport(selectionOrPosition);
+    }
+    editor.focus();
+    return true;
   },
 });
 
@@ -531,6 +560,10 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     case "formatted":
       formatRequests.get(message.id)?.(message);
       formatRequests.delete(message.id);
+      break;
+    case "served":
+      serviceRequests.get(message.id)?.(message.result);
+      serviceRequests.delete(message.id);
       break;
     case "crashed":
       checkInFlight = false;

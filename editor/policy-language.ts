@@ -5,14 +5,34 @@
 import { completionsAt, hoverText, inCommentOrString, WORD_PATTERN, type ItemKind } from "../language/service/index.js";
 import { LANGUAGE_ID, monarchDefinition } from "./monarch.js";
 import { monaco } from "./monaco.js";
-import type { DeclaredNames } from "./protocol.js";
+import type { DeclaredNames, Location, OutlineItem, QuickFix, RenameResult } from "../language/service/index.js";
+import type { ServiceRequest } from "./protocol.js";
 
 export interface LanguageHooks {
   /** The names the last check found, for completion and hover. */
   names(): DeclaredNames;
   /** The formatted text of a model, or a reason it cannot be formatted. */
   format(model: monaco.editor.ITextModel): Promise<string | undefined>;
+  /** The policy file a model holds, if it is one. */
+  fileOf(model: monaco.editor.ITextModel): string | undefined;
+  /** The model URI of a policy file. */
+  uriOf(file: string): monaco.Uri;
+  /** The language service's answer (in the check worker), on the current text. */
+  serve<T>(request: ServiceRequest): Promise<T>;
 }
+
+function range(at: Location): monaco.IRange {
+  return { startLineNumber: at.line, startColumn: at.column, endLineNumber: at.endLine, endColumn: at.endColumn };
+}
+
+const SYMBOL_KIND: Record<OutlineItem["kind"], monaco.languages.SymbolKind> = {
+  interface: monaco.languages.SymbolKind.Interface,
+  limits: monaco.languages.SymbolKind.Constant,
+  endpoint: monaco.languages.SymbolKind.Object,
+  rule: monaco.languages.SymbolKind.Event,
+  scheduler: monaco.languages.SymbolKind.Class,
+  step: monaco.languages.SymbolKind.Function,
+};
 
 const KIND: Record<ItemKind, monaco.languages.CompletionItemKind> = {
   keyword: monaco.languages.CompletionItemKind.Keyword,
@@ -93,7 +113,100 @@ export function registerPolicyLanguage(hooks: LanguageHooks): void {
     },
   });
 
+  registerNavigation(hooks);
   defineThemes();
+}
+
+/**
+ * Go to definition, references, highlights, rename, the outline and the checker's
+ * quick fixes: the language service's answers, as `mptcp-policy lsp` gives them.
+ */
+function registerNavigation(hooks: LanguageHooks): void {
+  const at = (model: monaco.editor.ITextModel, position: monaco.Position) => {
+    const file = hooks.fileOf(model);
+    return file === undefined ? undefined : { file, position: { line: position.lineNumber, column: position.column } };
+  };
+  const locations = (list: readonly Location[]): monaco.languages.Location[] => list.map((l) => ({ uri: hooks.uriOf(l.file), range: range(l) }));
+
+  monaco.languages.registerDefinitionProvider(LANGUAGE_ID, {
+    async provideDefinition(model, position) {
+      const where = at(model, position);
+      return where ? locations(await hooks.serve<Location[]>({ kind: "definition", ...where })) : [];
+    },
+  });
+  monaco.languages.registerReferenceProvider(LANGUAGE_ID, {
+    async provideReferences(model, position) {
+      const where = at(model, position);
+      return where ? locations(await hooks.serve<Location[]>({ kind: "references", ...where })) : [];
+    },
+  });
+  monaco.languages.registerDocumentHighlightProvider(LANGUAGE_ID, {
+    async provideDocumentHighlights(model, position) {
+      const where = at(model, position);
+      if (!where) return [];
+      const here = await hooks.serve<Location[]>({ kind: "highlights", ...where });
+      return here.map((l) => ({ range: range(l), kind: monaco.languages.DocumentHighlightKind.Text }));
+    },
+  });
+  monaco.languages.registerRenameProvider(LANGUAGE_ID, {
+    async resolveRenameLocation(model, position) {
+      const where = at(model, position);
+      const target = where ? await hooks.serve<{ name: string; range: Location } | null>({ kind: "renameTarget", ...where }) : null;
+      if (!target)
+        return {
+          range: { startLineNumber: position.lineNumber, startColumn: position.column, endLineNumber: position.lineNumber, endColumn: position.column },
+          text: "",
+          rejectReason: "Only declared interface and scheduler names can be renamed",
+        };
+      return { range: range(target.range), text: target.name };
+    },
+    async provideRenameEdits(model, position, newName) {
+      const where = at(model, position);
+      if (!where) return { edits: [] };
+      const result = await hooks.serve<RenameResult>({ kind: "rename", ...where, newName });
+      if ("error" in result) return { edits: [], rejectReason: result.error };
+      return {
+        edits: result.edits.map((e) => ({ resource: hooks.uriOf(e.range.file), textEdit: { range: range(e.range), text: e.newText }, versionId: undefined })),
+      };
+    },
+  });
+  monaco.languages.registerDocumentSymbolProvider(LANGUAGE_ID, {
+    displayName: "mptcp-policy",
+    async provideDocumentSymbols(model) {
+      const file = hooks.fileOf(model);
+      if (file === undefined) return [];
+      const symbol = (item: OutlineItem): monaco.languages.DocumentSymbol => ({
+        name: item.name,
+        detail: item.detail,
+        kind: SYMBOL_KIND[item.kind],
+        tags: [],
+        range: range(item.range),
+        selectionRange: range(item.selectionRange),
+        children: item.children.map(symbol),
+      });
+      return (await hooks.serve<OutlineItem[]>({ kind: "outline", file })).map(symbol);
+    },
+  });
+  monaco.languages.registerCodeActionProvider(LANGUAGE_ID, {
+    async provideCodeActions(model, selection) {
+      const file = hooks.fileOf(model);
+      if (file === undefined) return { actions: [], dispose: () => undefined };
+      const fixes = await hooks.serve<QuickFix[]>({ kind: "quickFixes", file, line: selection.startLineNumber, endLine: selection.endLineNumber });
+      const markers = monaco.editor.getModelMarkers({ resource: model.uri });
+      return {
+        actions: fixes.map((fix) => ({
+          title: fix.title,
+          kind: "quickfix",
+          isPreferred: true,
+          diagnostics: markers.filter(
+            (m) => String(m.code) === fix.diagnostic.code && m.startLineNumber === fix.diagnostic.line && m.startColumn === fix.diagnostic.column,
+          ),
+          edit: { edits: [{ resource: model.uri, textEdit: { range: range(fix.range), text: fix.newText }, versionId: model.getVersionId() }] },
+        })),
+        dispose: () => undefined,
+      };
+    },
+  });
 }
 
 /** Each token class's colour in the light and the dark theme, and its font style. */
