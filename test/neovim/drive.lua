@@ -8,7 +8,7 @@
 local dir = os.getenv("MPTCP_POLICY_NVIM_DIR")
 local out = os.getenv("MPTCP_POLICY_NVIM_OUT")
 local results = { steps = {}, errors = {} }
-local TIMEOUT = 10000
+local TIMEOUT = 20000
 
 local function step(name, fn)
   local ok, value = pcall(fn)
