@@ -35,7 +35,13 @@ function lexerClasses(text: string): { offset: number; length: number; cls: stri
     let cls = "other";
     if (name.startsWith("kw_")) cls = "keyword";
     else if (name === "Identifier")
-      cls = words(WORD_CLASSES.events, t.image) ? "event" : words(WORD_CLASSES.metrics, t.image) ? "metric" : words(WORD_CLASSES.constants, t.image) ? "constant" : "name";
+      cls = words(WORD_CLASSES.events, t.image)
+        ? "event"
+        : words(WORD_CLASSES.metrics, t.image)
+          ? "metric"
+          : words(WORD_CLASSES.constants, t.image)
+            ? "constant"
+            : "name";
     else if (name === "Number") cls = "number";
     else if (name === "Address4" || name === "Address6") cls = "address";
     else if (name.endsWith("String")) cls = "string";
@@ -57,7 +63,10 @@ const CLASS_OF_SCOPE: [RegExp, string][] = [
 ];
 
 /** A TextMate engine reduced to what the grammar uses: per line, the earliest match wins, ties by order; `begin`/`end` regions. */
-function textMateClasses(text: string, grammar: { patterns: { name: string; match?: string; begin?: string; end?: string }[] }): Map<number, { length: number; cls: string }> {
+function textMateClasses(
+  text: string,
+  grammar: { patterns: { name: string; match?: string; begin?: string; end?: string }[] },
+): Map<number, { length: number; cls: string }> {
   const found = new Map<number, { length: number; cls: string }>();
   let lineStart = 0;
   for (const line of text.split("\n")) {
@@ -110,7 +119,10 @@ describe("generated editor files", () => {
       for (const token of lexerClasses(text)) {
         const scope = scopes.get(token.offset);
         const want = token.cls === "name" ? undefined : { length: token.length, cls: token.cls };
-        expect(scope && scope.cls !== "other" ? scope : undefined, `${path} at ${token.offset}: ${text.slice(token.offset, token.offset + token.length)}`).toEqual(want);
+        expect(
+          scope && scope.cls !== "other" ? scope : undefined,
+          `${path} at ${token.offset}: ${text.slice(token.offset, token.offset + token.length)}`,
+        ).toEqual(want);
       }
     }
   });
@@ -142,11 +154,28 @@ f:write(vim.fn.json_encode(out))
 f:close()
 vim.cmd("qall!")`;
       writeFileSync(join(dir, "groups.lua"), lua);
-      const run = spawnSync("nvim", ["--headless", "-u", "NONE", "-i", "NONE", "-n", "--cmd", `set runtimepath^=${join(ROOT, "editors/vim")}`, "--cmd", "syntax on", "-c", `luafile ${join(dir, "groups.lua")}`], {
-        encoding: "utf8",
-        timeout: 60_000,
-        env: { ...process.env, FILES: JSON.stringify(files), OUT: out, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir, XDG_STATE_HOME: dir },
-      });
+      const run = spawnSync(
+        "nvim",
+        [
+          "--headless",
+          "-u",
+          "NONE",
+          "-i",
+          "NONE",
+          "-n",
+          "--cmd",
+          `set runtimepath^=${join(ROOT, "editors/vim")}`,
+          "--cmd",
+          "syntax on",
+          "-c",
+          `luafile ${join(dir, "groups.lua")}`,
+        ],
+        {
+          encoding: "utf8",
+          timeout: 60_000,
+          env: { ...process.env, FILES: JSON.stringify(files), OUT: out, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir, XDG_STATE_HOME: dir },
+        },
+      );
       expect(existsSync(out), run.stderr).toBe(true);
       const groups = JSON.parse(readFileSync(out, "utf8")) as Record<string, string[][]>;
       const GROUP: Record<string, string> = {
@@ -177,11 +206,64 @@ vim.cmd("qall!")`;
   });
 });
 
+describe("filetype detection, ftplugin and syntax in Vim and Neovim", () => {
+  for (const program of ["vim", "nvim"]) {
+    const present = spawnSync(program, ["--version"]).status === 0;
+    it.skipIf(!present)(`${program}: /etc/mptcp-policy/*.policy, and *.policy files that read like a policy, not polkit's XML`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "mptcp-policy-ft-"));
+      try {
+        writeFileSync(join(dir, "rules.policy"), '# mine\ninterface wifi = "wlan0"\n');
+        writeFileSync(join(dir, "org.example.policy"), '<?xml version="1.0"?>\n<policyconfig>\n  on x\n</policyconfig>\n');
+        const detect = (path: string) => {
+          const out = join(dir, "ft.txt");
+          spawnSync(
+            program,
+            [
+              "-Nu",
+              "NONE",
+              "-i",
+              "NONE",
+              "-n",
+              "-es",
+              "--cmd",
+              `set rtp^=${join(ROOT, "editors/vim")}`,
+              "--cmd",
+              "filetype plugin on",
+              "--cmd",
+              "syntax on",
+              "-c",
+              `redir! > ${out}`,
+              "-c",
+              "echo &filetype . '|' . &commentstring . '|' . get(b:, 'current_syntax', '')",
+              "-c",
+              "redir END",
+              "-c",
+              "qa!",
+              path,
+            ],
+            { encoding: "utf8", timeout: 30_000, env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir, XDG_STATE_HOME: dir } },
+          );
+          return readFileSync(out, "utf8").trim();
+        };
+        // A new file there (nothing is written: the editor quits without saving).
+        expect(detect("/etc/mptcp-policy/00-new.policy")).toBe("mptcp-policy|# %s|mptcp-policy");
+        expect(detect(join(dir, "rules.policy"))).toBe("mptcp-policy|# %s|mptcp-policy");
+        expect(detect(join(dir, "org.example.policy"))).not.toMatch(/^mptcp-policy/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
 describe("the VS Code extension folder", () => {
   const folder = join(ROOT, "editors/vscode");
   const manifest = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as {
     main: string;
-    contributes: { languages: { id: string; extensions: string[]; filenamePatterns: string[]; configuration: string }[]; grammars: { language: string; scopeName: string; path: string }[] };
+    contributes: {
+      languages: { id: string; extensions: string[]; filenamePatterns: string[]; configuration: string }[];
+      grammars: { language: string; scopeName: string; path: string }[];
+    };
     dependencies: Record<string, string>;
   };
 
@@ -189,13 +271,18 @@ describe("the VS Code extension folder", () => {
     const [language] = manifest.contributes.languages;
     expect(language).toMatchObject({ id: "mptcp-policy", extensions: [".policy"], filenamePatterns: ["/etc/mptcp-policy/*.policy"] });
     expect(existsSync(join(folder, language?.configuration ?? ""))).toBe(true);
-    expect(manifest.contributes.grammars).toEqual([{ language: "mptcp-policy", scopeName: "source.mptcp-policy", path: "./syntaxes/mptcp-policy.tmLanguage.json" }]);
+    expect(manifest.contributes.grammars).toEqual([
+      { language: "mptcp-policy", scopeName: "source.mptcp-policy", path: "./syntaxes/mptcp-policy.tmLanguage.json" },
+    ]);
     expect(existsSync(join(folder, manifest.contributes.grammars[0]?.path ?? ""))).toBe(true);
     expect(manifest.dependencies).toHaveProperty("vscode-languageclient");
   });
 
   it("uses the language's comment and word rules", () => {
-    const configuration = JSON.parse(readFileSync(join(folder, "language-configuration.json"), "utf8")) as { comments: { lineComment: string }; wordPattern: string };
+    const configuration = JSON.parse(readFileSync(join(folder, "language-configuration.json"), "utf8")) as {
+      comments: { lineComment: string };
+      wordPattern: string;
+    };
     expect(configuration.comments.lineComment).toBe("#");
     expect(configuration.wordPattern).toBe(WORD_PATTERN.source);
   });
