@@ -4,7 +4,7 @@
   server --port P      accept one MPTCP connection, read it, note when data arrives
                        (CLOCK_MONOTONIC ms); "dump" on stdin prints those times as
                        one JSON line: {"event":"deliveries","t":[...]}
-  client --address A --port P [--rate BYTES_PER_S] [--chunk BYTES]
+  client --address A --port P [--rate BYTES_PER_S] [--chunk BYTES] [--tcp]
                        connect over MPTCP and write continuously at the rate, in
                        chunks, until stdin closes or says "quit"
   sink --port P        accept and hold every connection (the stale cost's server)
@@ -65,7 +65,7 @@ def serve(args):
 
 
 def send(args):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP if args.tcp else IPPROTO_MPTCP)
     try:
         sock.connect((args.address, args.port))
     except OSError as error:
@@ -137,6 +137,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("role", choices=["server", "client", "sink", "hold"])
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--tcp", action="store_true", help="client: plain TCP (a competing flow), not MPTCP")
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=int, default=800_000)

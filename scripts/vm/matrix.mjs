@@ -21,6 +21,7 @@ export const KERNEL_SUITES = [
   "test/monitor-status.test.ts",
   "test/lab-faults.test.ts",
   "test/daemon-failover.test.ts",
+  "test/live-tiers-lab.test.ts",
 ];
 
 const args = process.argv.slice(2);
