@@ -254,7 +254,7 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     await plan.locator(".badge-userspace").waitFor();
     expect(await plan.textContent()).toContain("net.mptcp.path_manager = userspace");
     expect(await plan.locator(".netlink").allTextContents()).toContain("MPTCP_PM_CMD_SUBFLOW_CREATE");
-    expect(await plan.locator(".rule-source").first().textContent()).toBe("on established if iface wifi and remote port 443 then create via lte backup");
+    expect(await plan.locator(".rule-source").first().textContent()).toBe("on established if iface wifi and remote port 443 then create via lte backup retry 3");
 
     await selectTab("BPF C");
     const bpf = page.locator("#panel-bpf");
@@ -286,11 +286,11 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     await selectTab("Explain");
     const explain = page.locator("#panel-explain");
     expect(await explain.textContent()).toContain("Path manager: the userspace path manager");
-    await explain.locator(".source-link", { hasText: "20-rules.policy:21" }).first().click();
+    await explain.locator(".source-link", { hasText: "20-rules.policy:22" }).first().click();
     const line = await page.evaluate(
       () => (window as unknown as { __playground: { editor: { getPosition(): { lineNumber: number } } } }).__playground.editor.getPosition().lineNumber,
     );
-    expect(line).toBe(21);
+    expect(line).toBe(22);
   });
 
   it("runs a simulator scenario and shows the rules that fired and their actions", async () => {
@@ -302,7 +302,7 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     await poll(() => rows.count()).toBe(8);
     await poll(() => page.locator(".timeline .fired").count()).toBe(5);
     const fired = await page.locator(".timeline .fired .source-link").allTextContents();
-    expect(fired).toEqual(["20-rules.policy:8", "20-rules.policy:32", "20-rules.policy:21", "20-rules.policy:35", "20-rules.policy:39"]);
+    expect(fired).toEqual(["20-rules.policy:8", "20-rules.policy:40", "20-rules.policy:22", "20-rules.policy:43", "20-rules.policy:47"]);
     expect(await rows.nth(1).locator(".actions").textContent()).toContain(
       "SUBFLOW_CREATE on connection 7f6f626c: open a backup subflow from an address of lte to 203.0.113.80 port 443",
     );
@@ -333,7 +333,7 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     await fields.press("Enter");
     await poll(() => rows.nth(4).locator(".no-rule").count()).toBe(1);
     await poll(() => notice.locator(".missing-facts-head").textContent()).toContain("The events lack ifname, so 2 rules cannot match them");
-    expect(await notice.locator(".source-link").allTextContents()).toEqual(["20-rules.policy:21", "20-rules.policy:26"]);
+    expect(await notice.locator(".source-link").allTextContents()).toEqual(["20-rules.policy:22", "20-rules.policy:27"]);
     expect(await notice.locator("li").first().textContent()).toContain("on subflow_closed if iface wifi then create via lte");
     expect(await notice.locator("li").first().textContent()).toContain("1 of 1 subflow_closed event lacks ifname");
     await page.screenshot({ path: join(SHOTS, "light-missing-facts.png") });
@@ -342,14 +342,14 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
       page.evaluate(
         () => (window as unknown as { __playground: { editor: { getPosition(): { lineNumber: number } } } }).__playground.editor.getPosition().lineNumber,
       ),
-    ).toBe(26);
+    ).toBe(27);
 
     // With its interface named again, the rule fires and the note is gone.
     await selectTab("Simulator");
     await fields.fill(`${withoutIfname} ifname=wlan0`);
     await fields.press("Enter");
     await poll(() => notice.count()).toBe(0);
-    await poll(() => rows.nth(4).locator(".fired .source-link").textContent()).toBe("20-rules.policy:21");
+    await poll(() => rows.nth(4).locator(".fired .source-link").textContent()).toBe("20-rules.policy:22");
   });
 
   it("shows which subflow each scheduler picks, and why", async () => {
