@@ -4,7 +4,7 @@
 // files of a directory and their clearing, versions, related notes, semantic tokens,
 // document symbols, references, prepare rename and refused renames, quick fixes,
 // a document alone, formatting refused with syntax errors, and a clean exit.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CodeAction, CompletionItem, DocumentSymbol, Hover, Location, SemanticTokens, TextEdit, WorkspaceEdit } from "vscode-languageserver-protocol";
@@ -253,6 +253,27 @@ describe("mptcp-policy lsp, protocol level", () => {
     } finally {
       await other.stop();
       watched.remove();
+    }
+  });
+
+  it("knows an open file however the client spells its URI (VS Code escapes '@', '+', ' ')", async () => {
+    const odd = policyDir({});
+    const dir = join(odd.dir, "my policy@2+x");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "10-interfaces.policy"), INTERFACES);
+    writeFileSync(join(dir, "20-rules.policy"), RULES);
+    const escaped = `file://${join(dir, "20-rules.policy").split("/").map(encodeURIComponent).join("/")}`;
+    expect(escaped).toContain("my%20policy%402%2Bx");
+    try {
+      // The editor's text, not the disk's, is what is checked: the typo is only in the editor.
+      const published = session.nextDiagnostics(escaped, (p) => p.diagnostics.length > 0);
+      session.open(escaped, RULES.replace("via lte", "via lt"));
+      expect((await published).diagnostics.map(summary)).toEqual(["1:49-1:51 E100 interface 'lt' is not declared"]);
+      const definition = await request<Location[]>("textDocument/definition", { textDocument: { uri: escaped }, position: { line: 1, character: 27 } });
+      expect(definition.map((l) => [decodeURIComponent(l.uri).endsWith("my policy@2+x/10-interfaces.policy"), l.range.start.line])).toEqual([[true, 2]]);
+      void session.connection.sendNotification("textDocument/didClose", { textDocument: { uri: escaped } });
+    } finally {
+      odd.remove();
     }
   });
 

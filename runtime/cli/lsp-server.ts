@@ -189,19 +189,21 @@ export function startLanguageServer(input: NodeJS.ReadableStream = process.stdin
       return document ? [{ name: path !== undefined ? basename(path) : policy.key, text: document.getText(), uri: policy.key }] : [];
     }
     const dir = policy.dir;
-    const files = new Map<string, { name: string; text: string; uri: string }>();
-    for (const name of disk.policyFiles(dir)) {
-      const uri = pathToFileURL(join(dir, name)).href;
-      const open = documents.get(uri);
-      const text = open ? open.getText() : disk.text(join(dir, name));
-      if (text !== undefined) files.set(name, { name, text, uri });
-    }
-    // Open documents not on disk (yet) are part of it too.
+    // Open documents by their path: clients spell URIs their own way (VS Code escapes
+    // more than Node does), so a URI made here may not be the editor's.
+    const open = new Map<string, TextDocument>();
     for (const document of documents.all()) {
       const path = pathOf(document.uri);
-      if (path !== undefined && dirname(path) === dir && isPolicyFileName(basename(path)) && !files.has(basename(path)))
-        files.set(basename(path), { name: basename(path), text: document.getText(), uri: document.uri });
+      if (path !== undefined && dirname(path) === dir && isPolicyFileName(basename(path))) open.set(basename(path), document);
     }
+    const files = new Map<string, { name: string; text: string; uri: string }>();
+    for (const name of disk.policyFiles(dir)) {
+      const document = open.get(name);
+      const text = document ? document.getText() : disk.text(join(dir, name));
+      if (text !== undefined) files.set(name, { name, text, uri: document?.uri ?? pathToFileURL(join(dir, name)).href });
+    }
+    // Open documents not on disk (yet) are part of it too.
+    for (const [name, document] of open) if (!files.has(name)) files.set(name, { name, text: document.getText(), uri: document.uri });
     return [...files.values()];
   }
 
