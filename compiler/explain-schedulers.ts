@@ -71,9 +71,8 @@ function withoutHook(fallback: SchedulerFallback, strategy: Strategy, mode: Sche
     case "exact":
       return `nothing to approximate: ${fallback.summary}`;
     case "approximated":
-      if (fallback.active === undefined) return `approximated without changing any flag: ${fallback.summary}${losses}`;
       if (strategy !== "userspace")
         return `${unchanged}: the approximation marks subflows backup per connection, which needs the userspace path manager, and this policy uses the in-kernel one.`;
-      return `approximated by backup flags: ${fallback.summary}${losses}`;
+      return `approximated by backup flags from live subflow metrics: ${fallback.summary}${losses}`;
   }
 }

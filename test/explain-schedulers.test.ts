@@ -84,25 +84,26 @@ describe("explain: schedulers on a kernel without the hook", () => {
     const lines = explain(INTERFACES + PER_CONNECTION + PREFER_WIFI, WITHOUT_HOOK);
     expect(lines).toContain("Kernel: Linux 6.18-test; this kernel has MPTCP's scheduler framework but not the BPF hook for it.");
     const line = fate(lines, "prefer_wifi") ?? "";
-    expect(line).toMatch(/^ {2}- on this kernel: approximated by backup flags: subflows where iface wifi are marked active and the others backup, /);
-    expect(line).toContain("Not followed: among the subflows of the first tier the kernel picks by send-buffer linger time, not by lowest rtt;");
-    expect(line).toContain("'rtt < 150ms' is not followed");
+    expect(line).toMatch(/^ {2}- on this kernel: approximated by backup flags from live subflow metrics: the daemon samples the subflows' metrics every --scheduler-interval \(500 ms by default\) and keeps active the subflows the deciding step would send on/);
+    expect(line).toContain("; from the start, subflows where iface wifi are active and the others backup.");
+    expect(line).toContain("Not followed: per-packet choices: the subflow a 'use' step picks is chosen again every --scheduler-interval (500 ms by default), not for each packet;");
+    expect(line).toContain("a backup subflow carries no data, so its metrics are as old as its last data");
   });
 
-  it("says nothing is done for steps only the hook can run", () => {
+  it("says what a redundant step comes to without the hook: its subflows active, each piece of data sent once", () => {
     const lines = explain(INTERFACES + PER_CONNECTION + VOIP, WITHOUT_HOOK);
-    expect(fate(lines, "voip")).toMatch(
-      /^ {2}- on this kernel: not approximated, the kernel's default scheduler decides: 'redundant where active' needs the BPF scheduler hook/,
-    );
+    expect(fate(lines, "voip")).toMatch(/^ {2}- on this kernel: approximated by backup flags from live subflow metrics: /);
+    expect(fate(lines, "voip")).toContain(`Not followed: 'redundant where active': every matching subflow stays active, but the kernel sends each piece of data on one of them (even with the hook, ${REDUNDANT_WITH_HOOK});`);
   });
 
   it("tells 'use any' and flags-only first steps from approximations that change flags", () => {
     expect(fate(explain("scheduler anyone {\n  use any\n}\n", WITHOUT_HOOK), "anyone")).toBe(
       "  - on this kernel: nothing to approximate: the kernel's default scheduler sends on any usable subflow, as 'use any' allows.",
     );
-    expect(fate(explain("scheduler fast {\n  use where active\n  use any\n}\n", WITHOUT_HOOK), "fast")).toMatch(
-      /^ {2}- on this kernel: approximated without changing any flag: the kernel's default scheduler already prefers usable non-backup, non-stale subflows/,
-    );
+    // Flags alone mark nothing at once; the live tiers still follow the step.
+    const fast = fate(explain(INTERFACES + PER_CONNECTION + "scheduler fast {\n  use where active\n  use any\n}\n", WITHOUT_HOOK), "fast") ?? "";
+    expect(fast).toMatch(/^ {2}- on this kernel: approximated by backup flags from live subflow metrics: /);
+    expect(fast).not.toContain("from the start");
   });
 
   it("says the approximation is not applied under the in-kernel path manager", () => {
@@ -129,7 +130,7 @@ describe("explain: schedulers without knowing the kernel (the playground)", () =
       "  - with the BPF scheduler hook (MPTCP development tree): attached: run registers it as BPF scheduler 'prefer_wifi' and selects it (net.mptcp.scheduler = prefer_wifi).",
     );
     expect(fate(lines, "prefer_wifi", 2)).toMatch(
-      /^ {2}- without it \(mainline kernels\): approximated by backup flags: subflows where iface wifi are marked active/,
+      /^ {2}- without it \(mainline kernels\): approximated by backup flags from live subflow metrics: .*; from the start, subflows where iface wifi are active/,
     );
   });
 
@@ -149,7 +150,7 @@ describe("mptcp-policy explain on this host", () => {
     expect(lines.find((l) => l.startsWith("Kernel: "))).toMatch(new RegExp(`^Kernel: Linux ${release().replace(/\W/g, "\\$&")}; this kernel .*BPF hook`));
     const preferWifi = fate(lines, "prefer_wifi");
     if (hook.present) expect(preferWifi).toContain("  - on this kernel: attached: run registers it as BPF scheduler 'prefer_wifi'");
-    else expect(preferWifi).toMatch(/^ {2}- on this kernel: approximated by backup flags: subflows where iface wifi are marked active/);
+    else expect(preferWifi).toMatch(/^ {2}- on this kernel: approximated by backup flags from live subflow metrics: .*; from the start, subflows where iface wifi are active/);
   });
 
   it("mirrors run's --scheduler-fallback", () => {

@@ -197,7 +197,7 @@ describe("the check worker's analysis", () => {
     expect(outputs.explain).toContain(
       "20-rules.policy:63: scheduler prefer_wifi serves every other connection.\n  - with the BPF scheduler hook (MPTCP development tree): attached:",
     );
-    expect(outputs.explain).toMatch(/\n {2}- without it \(mainline kernels\): approximated by backup flags: subflows where iface wifi /);
+    expect(outputs.explain).toMatch(/\n {2}- without it \(mainline kernels\): approximated by backup flags from live subflow metrics: .*from the start, subflows where iface wifi /);
     expect(outputs.explain).not.toContain("Kernel:");
     expect(formatText({ name: "a.policy", text: 'on  iface_up   wifi then log "x"' })).toEqual({ text: 'on iface_up wifi then log "x"\n' });
     expect(formatText({ name: "a.policy", text: "on iface_up wifi then" })).toHaveProperty("error");

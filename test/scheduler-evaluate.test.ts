@@ -261,7 +261,7 @@ describe("C generation details", () => {
 });
 
 describe("fallback without the BPF hook", () => {
-  it("classifies each scheduler: exact, approximated (with what to mark), not expressible", () => {
+  it("classifies each scheduler: exact, or approximated live (with what to mark at once and what is lost)", () => {
     const model = policy(
       `${IFACES}scheduler a for remote port 1 { use any }\n` +
         "scheduler b for remote port 2 {\n  use where iface wifi and rtt < 150ms\n  use any\n}\n" +
@@ -271,21 +271,24 @@ describe("fallback without the BPF hook", () => {
         "scheduler f {\n  use where active and not stale by lowest rtt\n  use any\n}\n",
     );
     const result = classifySchedulers(model);
-    expect(result.map((r) => [r.scheduler, r.kind])).toEqual([
-      ["a", "exact"],
-      ["b", "approximated"],
-      ["c", "not_expressible"],
-      ["d", "not_expressible"],
-      ["e", "not_expressible"],
-      ["f", "approximated"],
+    expect(result.map((r) => [r.scheduler, r.kind, r.live])).toEqual([
+      ["a", "exact", false],
+      ["b", "approximated", true],
+      ["c", "approximated", true],
+      ["d", "approximated", true],
+      ["e", "approximated", true],
+      ["f", "approximated", true],
     ]);
+    // Marked at once: what the path manager knows of the first step; the metric waits for samples.
     expect(result[1]?.active).toEqual({ op: "iface", names: ["wifi"] });
-    expect(result[1]?.losses.join(" ")).toContain("'rtt < 150ms' is not followed");
+    expect(result[4]?.active).toBeUndefined();
     expect(result[5]?.active).toBeUndefined();
+    expect(result[1]?.losses.join(" ")).toContain("per-packet choices");
     // No promise of duplicates: the development tree's kernel sends new data once (regression).
-    expect(result[2]?.summary).toBe(
-      "'redundant where active' needs the BPF scheduler hook: the kernel's default scheduler sends each piece of data on one subflow (even with the hook, new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match).",
+    expect(result[2]?.losses[0]).toBe(
+      "'redundant where active': every matching subflow stays active, but the kernel sends each piece of data on one of them (even with the hook, new data goes out once, spread over the matching subflows, and only retransmissions are sent on every match)",
     );
+    expect(result[3]?.losses[0]).toContain("not in turn");
   });
 
   it("relaxing respects polarity: a metric under not drops out the other way", () => {

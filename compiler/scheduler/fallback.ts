@@ -1,17 +1,24 @@
-// Where the kernel lacks the BPF scheduler hook (mainline kernels, 6.18 included): what
-// the path manager alone can do for each scheduler. The kernel's default scheduler
-// sends on non-backup subflows and uses a backup one only when no other is usable, and
-// it skips stale subflows (mptcp_subflow_active()); within a tier it picks by its own
-// measure (the shortest send-buffer linger time). So marking subflows backup or active
-// (MP_PRIO through Netlink) as conditions change turns a scheduler's first step into
-// the kernel's first tier. Each scheduler is one of:
+// Where the kernel lacks the BPF scheduler hook (every released kernel): what the
+// daemon does for each scheduler. The kernel's default scheduler sends on non-backup
+// subflows and uses a backup one only when no other is usable, it skips stale
+// subflows, and within a tier it picks by its own measure (the shortest send-buffer
+// linger time). So the daemon steers with backup flags (MP_PRIO through Netlink):
 //
-//   exact            the default scheduler already does what the scheduler says;
-//   approximated     marking subflows gets close; `losses` says what is not followed;
-//   not_expressible  needs the hook (sending on every match, rotation, metric-only choices).
+//  - at once, when a subflow is established: the subflows whose interface, addresses
+//    and flags can match the first step stay active, the others become backups
+//    (`active`, a condition without metrics);
+//  - then live, every --scheduler-interval: it samples the subflows' metrics and runs
+//    the scheduler on them (compiler/scheduler/live-tiers.ts), keeping active exactly
+//    the subflows the deciding step would send on.
+//
+// Each scheduler is one of:
+//   exact            the default scheduler already does what it says (`use any` first);
+//   approximated     steered by backup flags; `losses` says what is not followed;
+//   not_expressible  kept for callers that name it: no scheduler is that since the
+//                    live tiers follow metrics, redundant and round_robin steps.
 //
 // A pure function of the model: `compile --emit bpf` prints it, docs/scheduler.md
-// explains it, and the daemon applies `active` per connection.
+// explains it, and the daemon applies `active` per connection and runs the live tiers.
 import { REDUNDANT_WITH_HOOK } from "../../language/vocabulary.js";
 import type { ConditionModel, PolicyModel, SchedulerModel, StepModel } from "../model.js";
 import { describeCondition, describeStep } from "./describe.js";
@@ -27,6 +34,8 @@ export interface SchedulerFallback {
    * Tests only what the path manager knows: interface, connection, `subflows`, flags.
    */
   readonly active?: ConditionModel;
+  /** The live tiers steer it from sampled metrics (every scheduler that is not `exact`). */
+  readonly live: boolean;
   /** One sentence on what happens without the hook. */
   readonly summary: string;
   /** What the approximation does not follow, one item each. */
@@ -40,61 +49,29 @@ export function classifySchedulers(model: PolicyModel): SchedulerFallback[] {
   return model.schedulers.map(classifyScheduler);
 }
 
+/** How the live tiers follow a scheduler: at the sampling interval, not per packet. */
+export const LIVE_GRANULARITY = "every --scheduler-interval (500 ms by default)";
+
 export function classifyScheduler(scheduler: SchedulerModel): SchedulerFallback {
   const name = scheduler.name;
   const steps = reachableSteps(scheduler.steps);
-  const needsHook = steps.find((s) => s.mode === "redundant" || s.mode === "round_robin");
-  if (needsHook) {
-    // The default scheduler sends each piece of data on one subflow; and even the hook
-    // cannot make new data go out twice (redundantOnHook, below).
-    const what = needsHook.mode === "redundant" ? `sends each piece of data on one subflow (${redundantOnHook})` : "does not take subflows in turn";
-    return {
-      scheduler: name,
-      kind: "not_expressible",
-      summary: `'${describeStep(needsHook)}' needs the BPF scheduler hook: the kernel's default scheduler ${what}.`,
-      losses: [],
-    };
-  }
-  const [first, ...rest] = steps;
+  const [first] = steps;
   if (!first || first.mode === "use_any") {
-    return { scheduler: name, kind: "exact", summary: "the kernel's default scheduler sends on any usable subflow, as 'use any' allows.", losses: [] };
+    return { scheduler: name, kind: "exact", live: false, summary: "the kernel's default scheduler sends on any usable subflow, as 'use any' allows.", losses: [] };
   }
   const losses: string[] = [];
-  const order = first.order ?? { direction: "lowest", metric: "rtt" };
-  losses.push(`among the subflows of the first tier the kernel picks by send-buffer linger time, not by ${order.direction} ${order.metric}`);
-  if (rest.length > 1 || (rest[0] && rest[0].mode !== "use_any"))
-    losses.push(`the later steps (${rest.map(describeStep).join("; ")}) become one tier: any usable backup subflow`);
-  if (!first.where) {
-    return { scheduler: name, kind: "approximated", summary: "the kernel's default scheduler sends on the usable subflows, non-backup first.", losses };
+  for (const step of steps) {
+    if (step.mode === "redundant") losses.push(`'${describeStep(step)}': every matching subflow stays active, but the kernel sends each piece of data on one of them (${redundantOnHook})`);
+    if (step.mode === "round_robin") losses.push(`'${describeStep(step)}': every matching subflow stays active, but the kernel picks among them by send-buffer linger time, not in turn`);
   }
-  const dropped: string[] = [];
-  const relaxed = simplify(relax(first.where, true, dropped));
-  for (const d of dropped) losses.push(`'${d}' is not followed: the path manager cannot see subflow metrics as packets are sent`);
-  if (relaxed === true || relaxed === false) {
-    if (dropped.length > 0)
-      return {
-        scheduler: name,
-        kind: "not_expressible",
-        summary: `its first step chooses by subflow metrics only (${describeCondition(first.where)}), which needs the BPF scheduler hook.`,
-        losses: [],
-      };
-    return { scheduler: name, kind: "approximated", summary: "the kernel's default scheduler sends on the usable subflows, non-backup first.", losses };
-  }
-  if (flagsOnly(relaxed)) {
-    return {
-      scheduler: name,
-      kind: "approximated",
-      summary: `the kernel's default scheduler already prefers usable non-backup, non-stale subflows (${describeCondition(first.where)}).`,
-      losses,
-    };
-  }
-  return {
-    scheduler: name,
-    kind: "approximated",
-    active: relaxed,
-    summary: `subflows where ${describeCondition(relaxed)} are marked active and the others backup, so the kernel's default scheduler uses them first and the others only when none of them is usable.`,
-    losses,
-  };
+  if (steps.some((s) => s.mode === "use"))
+    losses.push(`per-packet choices: the subflow a 'use' step picks is chosen again ${LIVE_GRANULARITY}, not for each packet; a pick keeps its place until another is 20 % better, and a change waits for two samples that agree`);
+  losses.push("a backup subflow carries no data, so its metrics are as old as its last data: it is measured again only when a step lets the kernel use it (a later `use any`, or when the active ones fail)");
+  const live = `the daemon samples the subflows' metrics ${LIVE_GRANULARITY} and keeps active the subflows the deciding step would send on, the others backup, so the kernel's default scheduler sends on them`;
+  const where = first.where ? simplify(relax(first.where, true, [])) : true;
+  const active = typeof where === "boolean" || flagsOnly(where) ? undefined : where;
+  const marked = active ? `; from the start, subflows where ${describeCondition(active)} are active and the others backup` : "";
+  return { scheduler: name, kind: "approximated", live: true, ...(active ? { active } : {}), summary: `${live}${marked}.`, losses };
 }
 
 /** Steps up to and including the first one that always finds a usable subflow. */

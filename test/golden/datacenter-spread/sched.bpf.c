@@ -6,15 +6,32 @@
 
 /*
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
- * replicate: approximated: the kernel's default scheduler sends on the usable subflows,
- *   non-backup first. Not followed: among the subflows of the first tier the kernel
- *   picks by send-buffer linger time, not by lowest queued.
- * spread: not expressible without the hook: 'round_robin where not backup and not
- *   stale' needs the BPF scheduler hook: the kernel's default scheduler does not take
- *   subflows in turn.
- * outside: approximated: the kernel's default scheduler sends on the usable subflows,
- *   non-backup first. Not followed: among the subflows of the first tier the kernel
- *   picks by send-buffer linger time, not by lowest rtt.
+ * replicate: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them. Not followed: per-packet choices: the subflow a 'use' step picks is chosen
+ *   again every --scheduler-interval (500 ms by default), not for each packet; a pick
+ *   keeps its place until another is 20 % better, and a change waits for two samples
+ *   that agree; a backup subflow carries no data, so its metrics are as old as its last
+ *   data: it is measured again only when a step lets the kernel use it (a later `use
+ *   any`, or when the active ones fail).
+ * spread: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them. Not followed: 'round_robin where not backup and not stale': every matching
+ *   subflow stays active, but the kernel picks among them by send-buffer linger time,
+ *   not in turn; a backup subflow carries no data, so its metrics are as old as its
+ *   last data: it is measured again only when a step lets the kernel use it (a later
+ *   `use any`, or when the active ones fail).
+ * outside: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them. Not followed: per-packet choices: the subflow a 'use' step picks is chosen
+ *   again every --scheduler-interval (500 ms by default), not for each packet; a pick
+ *   keeps its place until another is 20 % better, and a change waits for two samples
+ *   that agree; a backup subflow carries no data, so its metrics are as old as its last
+ *   data: it is measured again only when a step lets the kernel use it (a later `use
+ *   any`, or when the active ones fail).
  */
 
 #include "mptcp_policy_types.h"

@@ -6,17 +6,25 @@
 
 /*
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
- * voip: not expressible without the hook: 'redundant where active' needs the BPF
- *   scheduler hook: the kernel's default scheduler sends each piece of data on one
- *   subflow (even with the hook, new data goes out once, spread over the matching
- *   subflows, and only retransmissions are sent on every match).
- * prefer_wifi: approximated: subflows where iface wifi are marked active and the others
- *   backup, so the kernel's default scheduler uses them first and the others only when
- *   none of them is usable. Not followed: among the subflows of the first tier the
- *   kernel picks by send-buffer linger time, not by lowest rtt; the later steps (use
- *   where not backup by lowest rtt; use any) become one tier: any usable backup
- *   subflow; 'rtt < 150ms' is not followed: the path manager cannot see subflow metrics
- *   as packets are sent.
+ * voip: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them. Not followed: 'redundant where active': every matching subflow stays active,
+ *   but the kernel sends each piece of data on one of them (even with the hook, new
+ *   data goes out once, spread over the matching subflows, and only retransmissions are
+ *   sent on every match); a backup subflow carries no data, so its metrics are as old
+ *   as its last data: it is measured again only when a step lets the kernel use it (a
+ *   later `use any`, or when the active ones fail).
+ * prefer_wifi: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them; from the start, subflows where iface wifi are active and the others backup.
+ *   Not followed: per-packet choices: the subflow a 'use' step picks is chosen again
+ *   every --scheduler-interval (500 ms by default), not for each packet; a pick keeps
+ *   its place until another is 20 % better, and a change waits for two samples that
+ *   agree; a backup subflow carries no data, so its metrics are as old as its last
+ *   data: it is measured again only when a step lets the kernel use it (a later `use
+ *   any`, or when the active ones fail).
  */
 
 #include "mptcp_policy_types.h"
@@ -25,7 +33,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* 20-rules.policy:48: scheduler voip for remote port 5060 */
+/* 20-rules.policy:56: scheduler voip for remote port 5060 */
 SEC("struct_ops/mpp_send__voip")
 int BPF_PROG(mpp_send__voip, struct mptcp_sock *msk)
 {
@@ -45,7 +53,7 @@ struct mptcp_sched_ops mpp_ops__voip = {
 	.name = "voip",
 };
 
-/* 20-rules.policy:55: scheduler prefer_wifi */
+/* 20-rules.policy:63: scheduler prefer_wifi */
 SEC("struct_ops/mpp_send__prefer_wifi")
 int BPF_PROG(mpp_send__prefer_wifi, struct mptcp_sock *msk)
 {

@@ -6,13 +6,16 @@
 
 /*
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
- * uplinks: approximated: subflows where iface isp_a are marked active and the others
- *   backup, so the kernel's default scheduler uses them first and the others only when
- *   none of them is usable. Not followed: among the subflows of the first tier the
- *   kernel picks by send-buffer linger time, not by lowest rtt; the later steps (use
- *   where not stale by lowest rtt; use any) become one tier: any usable backup subflow;
- *   'rtt < 80ms' is not followed: the path manager cannot see subflow metrics as
- *   packets are sent.
+ * uplinks: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them; from the start, subflows where iface isp_a are active and the others backup.
+ *   Not followed: per-packet choices: the subflow a 'use' step picks is chosen again
+ *   every --scheduler-interval (500 ms by default), not for each packet; a pick keeps
+ *   its place until another is 20 % better, and a change waits for two samples that
+ *   agree; a backup subflow carries no data, so its metrics are as old as its last
+ *   data: it is measured again only when a step lets the kernel use it (a later `use
+ *   any`, or when the active ones fail).
  */
 
 #include "mptcp_policy_types.h"

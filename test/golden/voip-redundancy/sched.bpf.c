@@ -6,13 +6,24 @@
 
 /*
  * Where the kernel lacks the BPF scheduler hook, the path manager approximates:
- * voice: not expressible without the hook: 'redundant where active and not stale' needs
- *   the BPF scheduler hook: the kernel's default scheduler sends each piece of data on
- *   one subflow (even with the hook, new data goes out once, spread over the matching
- *   subflows, and only retransmissions are sent on every match).
- * min_rtt: approximated: the kernel's default scheduler already prefers usable
- *   non-backup, non-stale subflows (active). Not followed: among the subflows of the
- *   first tier the kernel picks by send-buffer linger time, not by lowest rtt.
+ * voice: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them. Not followed: 'redundant where active and not stale': every matching subflow
+ *   stays active, but the kernel sends each piece of data on one of them (even with the
+ *   hook, new data goes out once, spread over the matching subflows, and only
+ *   retransmissions are sent on every match); a backup subflow carries no data, so its
+ *   metrics are as old as its last data: it is measured again only when a step lets the
+ *   kernel use it (a later `use any`, or when the active ones fail).
+ * min_rtt: approximated: the daemon samples the subflows' metrics every
+ *   --scheduler-interval (500 ms by default) and keeps active the subflows the deciding
+ *   step would send on, the others backup, so the kernel's default scheduler sends on
+ *   them. Not followed: per-packet choices: the subflow a 'use' step picks is chosen
+ *   again every --scheduler-interval (500 ms by default), not for each packet; a pick
+ *   keeps its place until another is 20 % better, and a change waits for two samples
+ *   that agree; a backup subflow carries no data, so its metrics are as old as its last
+ *   data: it is measured again only when a step lets the kernel use it (a later `use
+ *   any`, or when the active ones fail).
  */
 
 #include "mptcp_policy_types.h"
