@@ -32,7 +32,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* voip.policy:46: scheduler voice for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
+/* voip.policy:47: scheduler voice for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
 SEC("struct_ops/mpp_send__voice")
 int BPF_PROG(mpp_send__voice, struct mptcp_sock *msk)
 {
@@ -52,7 +52,7 @@ struct mptcp_sched_ops mpp_ops__voice = {
 	.name = "voice",
 };
 
-/* voip.policy:52: scheduler min_rtt */
+/* voip.policy:53: scheduler min_rtt */
 SEC("struct_ops/mpp_send__min_rtt")
 int BPF_PROG(mpp_send__min_rtt, struct mptcp_sock *msk)
 {

@@ -16,42 +16,42 @@
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wtautological-compare"
 
-/* voip.policy:46: for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
+/* voip.policy:47: for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
 static __always_inline bool mpp_for__voice(const struct mpp_conn *c)
 {
 	return (c->remote_port == 5060 || c->remote_port == 5061 || (mpp_remote_in4(c, 0xc6336400u, 24) /* 198.51.100.0/24 */ || mpp_remote_in6(c, 0x20010db8u, 0x00050000u, 0x00000000u, 0x00000000u, 48) /* 2001:db8:5::/48 */));
 }
 
-/* voip.policy:47: where active and not stale */
+/* voip.policy:48: where active and not stale */
 static __always_inline bool mpp_where1__voice(const struct mpp_conn *c, const struct mpp_subflow *s)
 {
 	return (!(s->flags & MPP_F_BACKUP) && !(s->flags & MPP_F_STALE));
 }
 
-/* voip.policy:46: scheduler voice for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
+/* voip.policy:47: scheduler voice for remote port 5060 or remote port 5061 or remote in (198.51.100.0/24, 2001:db8:5::/48) */
 static __always_inline int mpp_sched__voice(const struct mpp_snapshot *snap, struct mpp_result *r)
 {
 	mpp_begin(r, 1, snap);
-	/* voip.policy:47: redundant where active and not stale */
+	/* voip.policy:48: redundant where active and not stale */
 	MPP_REDUNDANT(snap, r, 1, mpp_where1__voice);
-	/* voip.policy:48: use any */
+	/* voip.policy:49: use any */
 	MPP_USE_ANY(snap, r, 2);
 	return 0;
 }
 
-/* voip.policy:53: where active */
+/* voip.policy:54: where active */
 static __always_inline bool mpp_where1__min_rtt(const struct mpp_conn *c, const struct mpp_subflow *s)
 {
 	return !(s->flags & MPP_F_BACKUP);
 }
 
-/* voip.policy:52: scheduler min_rtt */
+/* voip.policy:53: scheduler min_rtt */
 static __always_inline int mpp_sched__min_rtt(const struct mpp_snapshot *snap, struct mpp_result *r)
 {
 	mpp_begin(r, 2, snap);
-	/* voip.policy:53: use where active by lowest rtt */
+	/* voip.policy:54: use where active by lowest rtt */
 	MPP_USE(snap, r, 1, mpp_where1__min_rtt, MPP_LOWEST, rtt);
-	/* voip.policy:54: use any */
+	/* voip.policy:55: use any */
 	MPP_USE_ANY(snap, r, 2);
 	return 0;
 }
