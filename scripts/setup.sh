@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # The kernel lab (scripts/vm.sh): qemu, busybox-static, kmod, cpio, xz-utils, zstd; ping for its netem test.
 # Faults in the lab (blackholes, loss without netem): nftables. The failover benchmark's comparison: mptcpd.
 APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev python3 g++ make
-  neovim  # test/neovim.test.ts: Debian's Neovim (0.7) and its built-in LSP client on mptcp-policy lsp
+  neovim vim vim-ale  # test/neovim.test.ts, test/lsp-vim.test.ts: Debian's Neovim (0.7) and Vim with ALE as clients of mptcp-policy lsp
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping
   nftables mptcpd mptcpd-plugins)
 
