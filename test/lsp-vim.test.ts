@@ -1,6 +1,7 @@
 // Another real client: Debian's Vim with Debian's ALE (vim-ale), the generic LSP
 // plugin docs/editors.md sets up for Vim (editors/vim/ale_linters/), driven by
-// test/lsp-vim/drive.vim on a directory policy with a mistake. Skipped where Vim or
+// test/lsp-vim/drive.vim on a directory policy with a mistake, which it fixes with
+// the server's code action. Skipped where Vim or
 // ALE is not installed (scripts/setup.sh installs both).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +17,8 @@ interface Seen {
   diagnostics: { lnum: number; col: number; end_col: number; code: string; type: string; text: string }[];
   completion: string[];
   hover: string[];
+  codeaction: { offered: string[]; line: string };
+  after_fix: number;
   definition: [string, number, number];
   rename: { interfaces: string[]; rules: string[] };
 }
@@ -60,9 +63,15 @@ describe.skipIf(!HAVE_VIM)("Vim with ALE on mptcp-policy lsp", () => {
     expect(seen.hover.join("\n")).toContain("Condition on the interface");
   });
 
+  it("offers the checker's hint as a code action and applies it; the diagnostic goes", () => {
+    expect(seen.codeaction.offered).toEqual([expect.stringContaining("1) Change to 'wifi'")]);
+    expect(seen.codeaction.line).toBe("on subflow_closed if iface wifi then create via lte");
+    expect(seen.after_fix).toBe(0);
+  });
+
   it("goes to the interface's declaration in the other file and renames it in both", () => {
     expect(seen.definition).toEqual(["10-interfaces.policy", 2, 11]);
     expect(seen.rename.interfaces).toEqual(['interface wifi = "wlan0"', 'interface cellular = "wwan0"', "endpoint wifi subflow"]);
-    expect(seen.rename.rules).toEqual(["on iface_down wifi then set cellular active", "on subflow_closed if iface wfi then create via cellular"]);
+    expect(seen.rename.rules).toEqual(["on iface_down wifi then set cellular active", "on subflow_closed if iface wifi then create via cellular"]);
   });
 });

@@ -1,7 +1,8 @@
 " Drives Debian's Vim with Debian's ALE (vim-ale) through mptcp-policy lsp, set up as
 " docs/editors.md says (editors/vim on the runtimepath, 'packadd ale'): open the
 " rules of a directory policy, wait for the diagnostics, complete an event name,
-" hover a condition, go to an interface's declaration in the other file, rename it.
+" hover a condition, apply the quick fix, go to an interface's declaration in the
+" other file, rename it.
 " What ALE would ask or show the user goes through ALE's own seams for its tests
 " (ale#util#Input, ale#util#ShowMessage, ale#util#Mode). Writes JSON to $OUT.
 set nocompatible hidden
@@ -16,8 +17,11 @@ let g:shown = []
 function! ale#util#ShowMessage(string, ...) abort
   call add(g:shown, a:string)
 endfunction
+let g:asked = []
 function! ale#util#Input(message, value, ...) abort
-  return 'cellular'
+  call add(g:asked, a:message)
+  " The first of the code fixes offered; the new name of a rename.
+  return a:message =~# '^Code Fixes' ? '1' : 'cellular'
 endfunction
 let g:mode = 'n'
 function! ale#util#Mode(...) abort
@@ -61,6 +65,16 @@ call cursor(2, 22)
 ALEHover
 call s:wait('!empty(g:shown)')
 let s:out.hover = copy(g:shown)
+
+" The checker's "did you mean" as a code action on `wfi` (line 2).
+call cursor(2, 28)
+ALECodeAction
+call s:wait('getline(2) =~# "iface wifi "')
+let s:out.codeaction = {'offered': filter(copy(g:asked), {_, m -> m =~# '^Code Fixes'}), 'line': getline(2)}
+" (Without a screen there is no TextChanged, on which ALE checks again by itself.)
+ALELint
+call s:wait('empty(ale#engine#GetLoclist(bufnr("")))')
+let s:out.after_fix = len(ale#engine#GetLoclist(bufnr('')))
 
 " lte (line 1) is declared in the other file.
 call cursor(1, 29)
