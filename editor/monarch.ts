@@ -5,32 +5,9 @@
 // the identifier rule, classified by the vocabulary, as in the lexer.
 import type { TokenType } from "chevrotain";
 import { allTokens, keywordTokens } from "../language/tokens.js";
-import { WORD_CLASSES } from "../language/service/index.js";
+import { TOKEN_CLASSES, WORD_CLASSES } from "../language/service/index.js";
 
 export const LANGUAGE_ID = "mptcp-policy";
-
-/** The Monarch token class of each lexer token, by chevrotain token name. */
-const CLASS_OF_TOKEN: Readonly<Record<string, string>> = {
-  WhiteSpace: "white",
-  Comment: "comment",
-  TerminatedString: "string",
-  UnterminatedString: "string.invalid",
-  Address6: "number.address",
-  Address4: "number.address",
-  Number: "number",
-  LBrace: "delimiter.bracket",
-  RBrace: "delimiter.bracket",
-  LParen: "delimiter.parenthesis",
-  RParen: "delimiter.parenthesis",
-  Comma: "delimiter",
-  LessEqual: "operator",
-  Less: "operator",
-  GreaterEqual: "operator",
-  Greater: "operator",
-  EqualEqual: "operator",
-  NotEqual: "operator",
-  Equals: "operator",
-};
 
 /** Words with a meaning where they stand (not reserved), and their class: the language service's. */
 export { WORD_CLASSES };
@@ -70,7 +47,7 @@ export function monarchDefinition(): MonarchDefinition {
       ]);
       continue;
     }
-    const cls = CLASS_OF_TOKEN[token.name];
+    const cls = TOKEN_CLASSES[token.name];
     if (cls === undefined) throw new Error(`no highlighting class for token ${token.name}`);
     root.push([pattern, cls]);
   }

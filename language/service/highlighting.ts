@@ -38,12 +38,24 @@ export interface SemanticToken {
   readonly declaration: boolean;
 }
 
-const TYPE_OF_TOKEN: Readonly<Record<string, TokenTypeName>> = {
+/**
+ * The highlighting class of each lexer token, by chevrotain token name: the
+ * playground's Monarch classes (editor/monarch.ts), and, by their first part, the
+ * semantic token types. Words (identifiers, keywords) are classed by WORD_CLASSES.
+ */
+export const TOKEN_CLASSES: Readonly<Record<string, string>> = {
+  WhiteSpace: "white",
+  Comment: "comment",
   TerminatedString: "string",
-  UnterminatedString: "string",
-  Address6: "number",
-  Address4: "number",
+  UnterminatedString: "string.invalid",
+  Address6: "number.address",
+  Address4: "number.address",
   Number: "number",
+  LBrace: "delimiter.bracket",
+  RBrace: "delimiter.bracket",
+  LParen: "delimiter.parenthesis",
+  RParen: "delimiter.parenthesis",
+  Comma: "delimiter",
   LessEqual: "operator",
   Less: "operator",
   GreaterEqual: "operator",
@@ -52,6 +64,12 @@ const TYPE_OF_TOKEN: Readonly<Record<string, TokenTypeName>> = {
   NotEqual: "operator",
   Equals: "operator",
 };
+
+/** The semantic token type of a highlighting class; delimiters and white space have none. */
+function typeOfClass(cls: string | undefined): TokenTypeName | undefined {
+  const head = cls?.split(".")[0];
+  return head === "string" || head === "number" || head === "operator" || head === "comment" ? head : undefined;
+}
 
 function wordType(word: string): TokenTypeName | undefined {
   if ((WORD_CLASSES.events as readonly string[]).includes(word)) return "event";
@@ -78,7 +96,7 @@ export function semanticTokens(analysis: Analysis, file: string): SemanticToken[
         type = symbol.kind === "interface" ? "interface" : "class";
         declaration = symbol.declaration;
       } else type = wordType(token.image) ?? "variable";
-    } else type = TYPE_OF_TOKEN[name];
+    } else type = typeOfClass(TOKEN_CLASSES[name]);
     if (type !== undefined) raw.push({ start: token.startOffset, length: token.image.length, type, declaration });
   }
   for (const comment of lexed.comments) raw.push({ start: comment.span.start, length: comment.span.end - comment.span.start, type: "comment", declaration: false });

@@ -7,7 +7,7 @@ export { analyzePolicy, locationOf, offsetAt, rangeIn, type Analysis, type Decla
 export { completionAt, completionsAt, inCommentOrString, type CompletionItem, type ItemKind } from "./completion.js";
 export { diagnosticInfo, diagnosticsOf, quickFixes, type DiagnosticInfo, type QuickFix } from "./diagnostics.js";
 export { formatText, lineEdit, type TextEdit } from "./formatting.js";
-export { semanticTokens, textMateGrammar, TOKEN_MODIFIERS, TOKEN_TYPES, vimSyntax, WORD_CLASSES, type SemanticToken } from "./highlighting.js";
+export { semanticTokens, textMateGrammar, TOKEN_CLASSES, TOKEN_MODIFIERS, TOKEN_TYPES, vimSyntax, WORD_CLASSES, type SemanticToken } from "./highlighting.js";
 export { hoverAt, hoverText, WORD_PATTERN, wordAt } from "./hover.js";
 export { definitionAt, referencesAt, renameAt, renameTarget, type RenameResult } from "./navigation.js";
 export { outlineAt, type OutlineItem, type OutlineKind } from "./outline.js";
