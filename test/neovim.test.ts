@@ -103,7 +103,8 @@ describe.skipIf(!HAVE_NVIM)("Neovim's built-in LSP client on mptcp-policy lsp", 
   });
 
   it("completes an event name", () => {
-    const words = results.steps["completion"] as string[];
+    const { omnifunc, words } = results.steps["completion"] as { omnifunc: string; words: string[] };
+    expect(omnifunc).toBe("v:lua.vim.lsp.omnifunc");
     expect(words).toEqual(expect.arrayContaining(["subflow_established", "subflow_closed", "subflow_priority"]));
     expect(words.every((w) => w.startsWith("subf"))).toBe(true);
   });

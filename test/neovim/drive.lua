@@ -82,15 +82,17 @@ step("completion", function()
   local last = vim.api.nvim_buf_line_count(0)
   vim.api.nvim_buf_set_lines(0, last, last, true, { "on subf" })
   vim.api.nvim_win_set_cursor(0, { last + 1, 7 })
+  -- <C-x><C-o> calls the omnifunc, which sends this request and shows the items
+  -- through the client's own conversion (its complete() needs Insert mode).
+  local omnifunc = vim.bo.omnifunc
   local result = request("textDocument/completion", vim.lsp.util.make_position_params())
-  -- What the omnifunc would offer (<C-x><C-o>): the client's own conversion.
   local items = vim.lsp.util.text_document_completion_list_to_complete_items(result, "subf")
   local words = {}
   for _, item in ipairs(items) do
     table.insert(words, item.word)
   end
   vim.api.nvim_buf_set_lines(0, last, last + 1, true, {})
-  return words
+  return { omnifunc = omnifunc, words = words }
 end)
 
 step("hover", function()
