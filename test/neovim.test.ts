@@ -1,7 +1,7 @@
 // A real client that nobody here wrote: Debian's Neovim (0.7, its built-in LSP
 // client), headless, with the set-up docs/editors.md gives (editors/vim's filetype
 // detection, editors/neovim/mptcp-policy.lua), driven by test/neovim/drive.lua on a
-// directory policy with a mistake. Skipped where nvim is not installed
+// directory policy with a mistake, its last step typed in Insert mode. Skipped where nvim is not installed
 // (scripts/setup.sh installs it).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -107,6 +107,14 @@ describe.skipIf(!HAVE_NVIM)("Neovim's built-in LSP client on mptcp-policy lsp", 
     expect(omnifunc).toBe("v:lua.vim.lsp.omnifunc");
     expect(words).toEqual(expect.arrayContaining(["subflow_established", "subflow_closed", "subflow_priority"]));
     expect(words.every((w) => w.startsWith("subf"))).toBe(true);
+  });
+
+  it("completes it in Insert mode with <C-x><C-o>, as a user types", () => {
+    const { menu, line } = results.steps["insert-mode completion"] as { menu: string[]; line: string };
+    expect(menu.slice(0, 3)).toEqual(["subflow_established", "subflow_closed", "subflow_priority"]);
+    expect(menu.every((w) => w.startsWith("subf"))).toBe(true);
+    // <C-n> went from the first to the second.
+    expect(line).toBe("on subflow_closed");
   });
 
   it("hovers a condition with the vocabulary's help", () => {

@@ -2,7 +2,8 @@
 -- started by editors/neovim/mptcp-policy.lua as a user would have it: open the
 -- rules of a directory policy, wait for the diagnostics, complete an event name,
 -- hover a condition, apply the quick fix, format, go to an interface's declaration
--- in the other file and rename it across files. Everything seen is written as JSON
+-- in the other file, rename it across files, and last complete an event name in
+-- Insert mode with <C-x><C-o> as a user does. Everything seen is written as JSON
 -- to $MPTCP_POLICY_NVIM_OUT for test/neovim.test.ts to judge; every step is
 -- guarded, so a failing one is reported and the rest still runs.
 local dir = os.getenv("MPTCP_POLICY_NVIM_DIR")
@@ -158,13 +159,52 @@ step("after rename", function()
   return counts
 end)
 
-local file = assert(io.open(out, "w"))
-file:write(vim.fn.json_encode(results))
-file:close()
-for _, c in ipairs(vim.lsp.get_active_clients()) do
-  c.stop()
+local function finish()
+  local file = assert(io.open(out, "w"))
+  file:write(vim.fn.json_encode(results))
+  file:close()
+  for _, c in ipairs(vim.lsp.get_active_clients()) do
+    c.stop()
+  end
+  vim.wait(2000, function()
+    return #vim.lsp.get_active_clients() == 0
+  end, 20)
+  vim.cmd("qall!")
 end
-vim.wait(2000, function()
-  return #vim.lsp.get_active_clients() == 0
-end, 20)
-vim.cmd("qall!")
+
+--- Calls `next` once `condition` holds, from a timer: keys typed with nvim_input are
+--- read by the main loop, which vim.wait does not run.
+local function when(condition, next)
+  local timer = vim.loop.new_timer()
+  local started = vim.loop.now()
+  timer:start(20, 20, vim.schedule_wrap(function()
+    if condition() or vim.loop.now() - started > TIMEOUT then
+      timer:stop()
+      timer:close()
+      next(condition())
+    end
+  end))
+end
+
+-- Last, completion as a user has it: in Insert mode, `on subf` then <C-x><C-o>, the
+-- menu of events, <C-n> to the second, <Esc>.
+vim.cmd("buffer " .. vim.fn.bufnr(dir .. "/20-rules.policy"))
+vim.api.nvim_input("Goon subf<C-x><C-o>")
+when(function()
+  return vim.fn.pumvisible() == 1
+end, function(shown)
+  local words = {}
+  for _, item in ipairs(shown and vim.fn.complete_info({ "items" }).items or {}) do
+    table.insert(words, item.word)
+  end
+  vim.api.nvim_input("<C-n><Esc>")
+  when(function()
+    return vim.api.nvim_get_mode().mode == "n"
+  end, function()
+    results.steps["insert-mode completion"] = { menu = words, line = vim.api.nvim_get_current_line() }
+    if not shown then
+      results.errors["insert-mode completion"] = "no completion menu"
+    end
+    finish()
+  end)
+end)
