@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Diagnostic } from "vscode-languageserver-protocol";
-import { buildCli, ROOT, runCli } from "./helpers.js";
-import { messageOf, startServer, type LspSession } from "./lsp-support.js";
+import { ROOT, runCli } from "./helpers.js";
+import { freshCli, messageOf, startServer, type LspSession } from "./lsp-support.js";
 
 /** A change of the text, or a line with the same mistake added where the text has nothing to change. */
 function either(change: (text: string) => string, line: string): (text: string) => string {
@@ -41,7 +41,7 @@ let session: LspSession;
 const cases: Case[] = [];
 
 beforeAll(async () => {
-  buildCli();
+  freshCli();
   base = mkdtempSync(join(tmpdir(), "mptcp-policy-lsp-diff-"));
   const examples = readdirSync(join(ROOT, "examples"), { withFileTypes: true }).filter((e) => e.isDirectory());
   for (const example of examples) {

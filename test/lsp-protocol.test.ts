@@ -8,8 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CodeAction, CompletionItem, DocumentSymbol, Hover, Location, SemanticTokens, TextEdit, WorkspaceEdit } from "vscode-languageserver-protocol";
-import { buildCli } from "./helpers.js";
-import { policyDir, startServer, summary, type LspSession } from "./lsp-support.js";
+import { freshCli, policyDir, startServer, summary, type LspSession } from "./lsp-support.js";
 
 const INTERFACES = `# interfaces
 interface wifi = "wlan0"
@@ -31,7 +30,7 @@ let session: LspSession;
 let policy: ReturnType<typeof policyDir>;
 
 beforeAll(async () => {
-  buildCli();
+  freshCli();
   policy = policyDir({ "10-interfaces.policy": INTERFACES, "20-rules.policy": RULES });
   session = await startServer();
 }, 60_000);

@@ -2,7 +2,7 @@
 // (bin/mptcp-policy, as editors start it), spoken to through vscode-languageserver-
 // protocol's own connection, and a directory policy written to a temporary folder.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,7 +16,25 @@ import {
   type ProtocolConnection,
   type PublishDiagnosticsParams,
 } from "vscode-languageserver-protocol/node";
-import { CLI } from "./helpers.js";
+import { buildCli, CLI, ROOT } from "./helpers.js";
+
+/**
+ * Build the CLI bundle unless it is newer than every source it is made of: the tests
+ * of the server run at once in several workers, and a bundle rewritten while another
+ * starts the server would be read half written.
+ */
+export function freshCli(): void {
+  const bundle = join(ROOT, "dist/mptcp-policy.js");
+  const newest = Math.max(
+    ...["language", "compiler", "runtime"].flatMap((dir) =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => statSync(join(ROOT, dir, f)).mtimeMs),
+    ),
+    ...["package.json", "package-lock.json", "scripts/build.mjs"].map((f) => statSync(join(ROOT, f)).mtimeMs),
+  );
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) buildCli();
+}
 
 export interface LspSession {
   readonly connection: ProtocolConnection;

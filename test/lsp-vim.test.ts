@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, CLI, ROOT } from "./helpers.js";
+import { CLI, ROOT } from "./helpers.js";
+import { freshCli } from "./lsp-support.js";
 
 const HAVE_VIM = spawnSync("vim", ["--version"]).status === 0 && existsSync("/usr/share/vim-ale/plugin/ale.vim");
 
@@ -28,7 +29,7 @@ let base: string;
 
 describe.skipIf(!HAVE_VIM)("Vim with ALE on mptcp-policy lsp", () => {
   beforeAll(() => {
-    buildCli();
+    freshCli();
     base = mkdtempSync(join(tmpdir(), "mptcp-policy-vim-"));
     const dir = join(base, "policy");
     mkdirSync(dir);

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, CLI, ROOT } from "./helpers.js";
+import { CLI, ROOT } from "./helpers.js";
+import { freshCli } from "./lsp-support.js";
 
 const NVIM = spawnSync("nvim", ["--version"], { encoding: "utf8" });
 const HAVE_NVIM = NVIM.status === 0;
@@ -38,7 +39,7 @@ describe.skipIf(!HAVE_NVIM)("Neovim's built-in LSP client on mptcp-policy lsp", 
   let base: string;
 
   beforeAll(() => {
-    buildCli();
+    freshCli();
     base = mkdtempSync(join(tmpdir(), "mptcp-policy-nvim-"));
     // Not under /etc/mptcp-policy: the filetype comes from what the file reads like.
     const dir = join(base, "policy");
