@@ -98,7 +98,14 @@ try {
 
   // --- baseline: the service's check in-process, from a bundle of the current sources
   const serviceBundle = join(dir, "service.mjs");
-  await build({ entryPoints: [join(ROOT, "language/service/index.ts")], outfile: serviceBundle, bundle: true, format: "esm", platform: "node", logLevel: "warning" });
+  await build({
+    entryPoints: [join(ROOT, "language/service/index.ts")],
+    outfile: serviceBundle,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    logLevel: "warning",
+  });
   const service = await import(pathToFileURL(serviceBundle).href);
   const files = [
     { name: "10-interfaces.policy", text: DECLARATIONS },
@@ -194,7 +201,9 @@ try {
   const trip = stats(roundTrips);
   const cli = stats(oneShot);
   const burst = stats(bursts);
-  console.log(`mptcp-policy lsp: a ${totalLines}-line policy in 2 files (${rules.split("\n").length - 1} lines open), ${KEYS} keystrokes after ${WARM_UP} to warm up`);
+  console.log(
+    `mptcp-policy lsp: a ${totalLines}-line policy in 2 files (${rules.split("\n").length - 1} lines open), ${KEYS} keystrokes after ${WARM_UP} to warm up`,
+  );
   console.log(`  (diagnostics alternate between ${[...counts].sort().join(" and ")}: each key makes or mends an undeclared interface)`);
   console.log("");
   console.log("                                            median       p95       max");
@@ -207,7 +216,9 @@ try {
   console.log(`  request round trip, no check        ${ms(trip.median)} ${ms(trip.p95)} ${ms(trip.max)}   ${(key1.median / trip.median).toFixed(2)}×`);
   console.log(`  mptcp-policy check DIR, a process   ${ms(cli.median)} ${ms(cli.p95)} ${ms(cli.max)}   ${(key1.median / cli.median).toFixed(3)}×`);
   console.log("");
-  console.log(`  target: ${TARGET_MS} ms; median ${key1.median.toFixed(1)} ms is ${((100 * key1.median) / TARGET_MS).toFixed(0)}% of it, p95 ${((100 * key1.p95) / TARGET_MS).toFixed(0)}%: ${key1.p95 <= TARGET_MS ? "met" : "NOT met"}`);
+  console.log(
+    `  target: ${TARGET_MS} ms; median ${key1.median.toFixed(1)} ms is ${((100 * key1.median) / TARGET_MS).toFixed(0)}% of it, p95 ${((100 * key1.p95) / TARGET_MS).toFixed(0)}%: ${key1.p95 <= TARGET_MS ? "met" : "NOT met"}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -22,8 +22,8 @@ function either(change: (text: string) => string, line: string): (text: string) 
 
 /** Mistakes made in a copy of an example: each turns its text into another. */
 const MISTAKES: Record<string, (text: string) => string> = {
-  typo: either((t) => t.replace(/^(on [^#\n]*?\b(?:iface|via|set) )(\w+)/m, "$1$2x"), "on iface_up wfi then log \"x\""),
-  "no then": either((t) => t.replace(/^(on [^#\n]*?) then /m, "$1 "), "on iface_up log \"x\""),
+  typo: either((t) => t.replace(/^(on [^#\n]*?\b(?:iface|via|set) )(\w+)/m, "$1$2x"), 'on iface_up wfi then log "x"'),
+  "no then": either((t) => t.replace(/^(on [^#\n]*?) then /m, "$1 "), 'on iface_up log "x"'),
   "bad unit": either((t) => t.replace(/^([^#\n]*?\b\d+)(ms|s)\b/m, "$1mz"), 'on iface_up then log "x" after 2mz'),
   "non-ASCII before the mistake": (t) => `${t}# café ✓ 🚀\non iface_up wfi then log "naïve ✓ 🚀" # ünïcode\non established then log "é" after 2zz\n`,
   crlf: (t) => `${t}on iface_up wfi then log "x"\n`.replace(/\n/g, "\r\n"),
@@ -46,7 +46,9 @@ beforeAll(async () => {
   const examples = readdirSync(join(ROOT, "examples"), { withFileTypes: true }).filter((e) => e.isDirectory());
   for (const example of examples) {
     const source = join(ROOT, "examples", example.name);
-    const files = readdirSync(source).filter((f) => f.endsWith(".policy")).sort();
+    const files = readdirSync(source)
+      .filter((f) => f.endsWith(".policy"))
+      .sort();
     const as = (name: string, change?: (text: string) => string, open = files, target = files[files.length - 1] as string) => {
       const dir = join(base, name);
       cpSync(source, dir, { recursive: true });
@@ -75,7 +77,9 @@ describe("mptcp-policy lsp agrees with check", () => {
   it("on every example and its broken copies, file by file", async () => {
     expect(cases.length).toBeGreaterThan(20);
     for (const c of cases) {
-      const files = readdirSync(c.dir).filter((f) => f.endsWith(".policy")).sort();
+      const files = readdirSync(c.dir)
+        .filter((f) => f.endsWith(".policy"))
+        .sort();
       const uris = new Map(files.map((f) => [f, pathToFileURL(join(c.dir, f)).href]));
       // Each open file gets a publication; the closed ones do if they have something to say.
       const published = c.open.map((f) => session.nextDiagnostics(uris.get(f) as string));
@@ -84,9 +88,9 @@ describe("mptcp-policy lsp agrees with check", () => {
       // One more round trip, so a publication for a closed file has arrived too.
       await session.connection.sendRequest("textDocument/hover", { textDocument: { uri: uris.get(c.open[0] as string) }, position: { line: 0, character: 0 } });
       const check = runCli(["check", "--format", "json", c.dir]);
-      const expected = (JSON.parse(check.stdout) as { file: string; line: number; column: number; endLine: number; endColumn: number; code: string; message: string }[]).map(
-        (d) => `${d.file.slice(c.dir.length + 1)} ${d.line}:${d.column}-${d.endLine}:${d.endColumn} ${d.code} ${d.message}`,
-      );
+      const expected = (
+        JSON.parse(check.stdout) as { file: string; line: number; column: number; endLine: number; endColumn: number; code: string; message: string }[]
+      ).map((d) => `${d.file.slice(c.dir.length + 1)} ${d.line}:${d.column}-${d.endLine}:${d.endColumn} ${d.code} ${d.message}`);
       const got = files.flatMap((f) => (session.diagnostics.get(uris.get(f) as string)?.diagnostics ?? []).map((d) => `${f} ${asCheck(d)}`));
       expect(got, c.name).toEqual(expected);
       if (c.name.includes(",")) expect(expected.length, `${c.name} makes a mistake`).toBeGreaterThan(0);

@@ -115,7 +115,9 @@ describe("mptcp-policy lsp, protocol level", () => {
     });
     const d = (await twice).diagnostics;
     expect(d.map(summary)).toEqual(["4:11-4:15 E101 interface 'wifi' is declared twice"]);
-    expect(d[0]?.relatedInformation).toEqual([{ location: { uri: interfaces, range: { start: { line: 1, character: 10 }, end: { line: 1, character: 14 } } }, message: "first declared here" }]);
+    expect(d[0]?.relatedInformation).toEqual([
+      { location: { uri: interfaces, range: { start: { line: 1, character: 10 }, end: { line: 1, character: 14 } } }, message: "first declared here" },
+    ]);
     // Removing lte's declaration: the error is in the other file.
     const inRules = session.nextDiagnostics(rules, (p) => p.diagnostics.length > 0);
     void session.connection.sendNotification("textDocument/didChange", {
@@ -127,7 +129,10 @@ describe("mptcp-policy lsp, protocol level", () => {
       "2:27-2:30 E100 interface 'lte' is not declared",
     ]);
     const cleared = session.nextDiagnostics(rules, (p) => p.diagnostics.length === 0);
-    void session.connection.sendNotification("textDocument/didChange", { textDocument: { uri: interfaces, version: 4 }, contentChanges: [{ text: INTERFACES }] });
+    void session.connection.sendNotification("textDocument/didChange", {
+      textDocument: { uri: interfaces, version: 4 },
+      contentChanges: [{ text: INTERFACES }],
+    });
     await cleared;
   });
 
@@ -182,7 +187,13 @@ describe("mptcp-policy lsp, protocol level", () => {
       position: { line: 1, character: 12 },
       context: { includeDeclaration: true },
     });
-    expect(refs.map((r) => `${r.uri === interfaces ? "10" : "20"}:${r.range.start.line + 1}:${r.range.start.character + 1}`)).toEqual(["10:2:11", "10:6:10", "20:1:28", "20:2:13", "20:5:19"]);
+    expect(refs.map((r) => `${r.uri === interfaces ? "10" : "20"}:${r.range.start.line + 1}:${r.range.start.character + 1}`)).toEqual([
+      "10:2:11",
+      "10:6:10",
+      "20:1:28",
+      "20:2:13",
+      "20:5:19",
+    ]);
     const withoutDeclaration = await request<Location[]>("textDocument/references", {
       textDocument: { uri: rules },
       position: { line: 1, character: 12 },
@@ -194,15 +205,28 @@ describe("mptcp-policy lsp, protocol level", () => {
   it("prepares a rename, renames across files, and refuses a name the checker would refuse", async () => {
     const rules = policy.uri("20-rules.policy");
     const interfaces = policy.uri("10-interfaces.policy");
-    const prepared = await request<{ range: unknown; placeholder: string }>("textDocument/prepareRename", { textDocument: { uri: rules }, position: { line: 1, character: 27 } });
+    const prepared = await request<{ range: unknown; placeholder: string }>("textDocument/prepareRename", {
+      textDocument: { uri: rules },
+      position: { line: 1, character: 27 },
+    });
     expect(prepared).toEqual({ range: { start: { line: 1, character: 26 }, end: { line: 1, character: 29 } }, placeholder: "lte" });
     expect(await request("textDocument/prepareRename", { textDocument: { uri: rules }, position: { line: 1, character: 1 } })).toBeNull();
-    const edit = await request<WorkspaceEdit>("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "cellular" });
+    const edit = await request<WorkspaceEdit>("textDocument/rename", {
+      textDocument: { uri: rules },
+      position: { line: 1, character: 27 },
+      newName: "cellular",
+    });
     expect(Object.keys(edit.changes ?? {}).sort()).toEqual([interfaces, rules].sort());
     expect(edit.changes?.[rules]?.map((e: TextEdit) => e.range.start.line)).toEqual([0, 1]);
-    await expect(request("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "Cell" })).rejects.toThrow(/not a valid name/);
-    await expect(request("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "wifi" })).rejects.toThrow(/already declared/);
-    await expect(request("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "then" })).rejects.toThrow(/keyword/);
+    await expect(request("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "Cell" })).rejects.toThrow(
+      /not a valid name/,
+    );
+    await expect(request("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "wifi" })).rejects.toThrow(
+      /already declared/,
+    );
+    await expect(request("textDocument/rename", { textDocument: { uri: rules }, position: { line: 1, character: 27 }, newName: "then" })).rejects.toThrow(
+      /keyword/,
+    );
   });
 
   it("formats as fmt does, as one edit of the lines that change, and refuses a file with syntax errors", async () => {
@@ -211,7 +235,10 @@ describe("mptcp-policy lsp, protocol level", () => {
     session.open(uri, text, 1);
     const edits = await request<TextEdit[]>("textDocument/formatting", { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
     expect(edits).toEqual([
-      { range: { start: { line: 0, character: 0 }, end: { line: 5, character: 0 } }, newText: 'on iface_down wifi then log "down"\n\non iface_up wifi then log "up"\n' },
+      {
+        range: { start: { line: 0, character: 0 }, end: { line: 5, character: 0 } },
+        newText: 'on iface_down wifi then log "down"\n\non iface_up wifi then log "up"\n',
+      },
     ]);
     const broken = policy.uri("40-broken.policy");
     session.open(broken, "on iface_up wifi then\n", 1);
@@ -243,12 +270,17 @@ describe("mptcp-policy lsp, protocol level", () => {
       other.open(rules, RULES);
       expect((await clean).diagnostics).toEqual([]);
       await other.connection.sendRequest("textDocument/hover", { textDocument: { uri: rules }, position: { line: 0, character: 0 } });
-      expect(other.registrations).toEqual([{ id: expect.any(String), method: "workspace/didChangeWatchedFiles", registerOptions: { watchers: [{ globPattern: "**/*.policy" }] } }]);
+      expect(other.registrations).toEqual([
+        { id: expect.any(String), method: "workspace/didChangeWatchedFiles", registerOptions: { watchers: [{ globPattern: "**/*.policy" }] } },
+      ]);
       // Another program removes lte from the closed file.
       writeFileSync(join(watched.dir, "10-interfaces.policy"), INTERFACES.replace('interface lte = "wwan0", "usb*"\n', ""));
       const broken = other.nextDiagnostics(rules, (p) => p.diagnostics.length > 0);
       void other.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: watched.uri("10-interfaces.policy"), type: 2 }] });
-      expect((await broken).diagnostics.map(summary)).toEqual(["1:49-1:52 E100 interface 'lte' is not declared", "2:27-2:30 E100 interface 'lte' is not declared"]);
+      expect((await broken).diagnostics.map(summary)).toEqual([
+        "1:49-1:52 E100 interface 'lte' is not declared",
+        "2:27-2:30 E100 interface 'lte' is not declared",
+      ]);
     } finally {
       await other.stop();
       watched.remove();

@@ -20,7 +20,8 @@ import {
 } from "../language/service/index.js";
 
 const INTERFACES = 'interface wifi = "wlan0"\ninterface lte = "wwan0", "usb*"\nendpoint wifi subflow\n';
-const RULES = 'on subflow_closed if iface wifi then create via lte\non iface_up wifi then set lte backup\n\nscheduler fast {\n  use where iface wifi and rtt < 150ms\n  use any\n}\n';
+const RULES =
+  "on subflow_closed if iface wifi then create via lte\non iface_up wifi then set lte backup\n\nscheduler fast {\n  use where iface wifi and rtt < 150ms\n  use any\n}\n";
 const POLICY = [
   { name: "10-interfaces.policy", text: INTERFACES },
   { name: "20-rules.policy", text: RULES },
@@ -36,11 +37,15 @@ describe("the language service", () => {
   it("checks the files together, as check DIR does, and reports by file name", () => {
     expect(diagnosticsOf(analysis)).toEqual([]);
     const broken = analyzePolicy([POLICY[0] as { name: string; text: string }, { name: "20-rules.policy", text: RULES.replace("via lte", "via lt") }]);
-    expect(diagnosticsOf(broken)).toEqual([expect.objectContaining({ file: "20-rules.policy", line: 1, column: 49, endColumn: 51, code: "E100", hints: ["did you mean 'lte'?"] })]);
+    expect(diagnosticsOf(broken)).toEqual([
+      expect.objectContaining({ file: "20-rules.policy", line: 1, column: 49, endColumn: 51, code: "E100", hints: ["did you mean 'lte'?"] }),
+    ]);
   });
 
   it("goes to a name's declaration in the other file, finds its uses, and renames them all", () => {
-    expect(definitionAt(analysis, "20-rules.policy", { line: 1, column: 50 })).toEqual([{ file: "10-interfaces.policy", line: 2, column: 11, endLine: 2, endColumn: 14 }]);
+    expect(definitionAt(analysis, "20-rules.policy", { line: 1, column: 50 })).toEqual([
+      { file: "10-interfaces.policy", line: 2, column: 11, endLine: 2, endColumn: 14 },
+    ]);
     expect(referencesAt(analysis, "10-interfaces.policy", { line: 1, column: 12 }).map((l) => `${l.file}:${l.line}:${l.column}`)).toEqual([
       "10-interfaces.policy:1:11",
       "10-interfaces.policy:3:10",
@@ -48,14 +53,23 @@ describe("the language service", () => {
       "20-rules.policy:2:13",
       "20-rules.policy:5:19",
     ]);
-    expect(renameTarget(analysis, "20-rules.policy", { line: 4, column: 12 })).toEqual({ name: "fast", range: { file: "20-rules.policy", line: 4, column: 11, endLine: 4, endColumn: 15 } });
+    expect(renameTarget(analysis, "20-rules.policy", { line: 4, column: 12 })).toEqual({
+      name: "fast",
+      range: { file: "20-rules.policy", line: 4, column: 11, endLine: 4, endColumn: 15 },
+    });
     const renamed = renameAt(analysis, "20-rules.policy", { line: 2, column: 27 }, "cell");
-    expect("edits" in renamed && renamed.edits.map((e) => `${e.range.file}:${e.range.line}:${e.range.column}`)).toEqual(["10-interfaces.policy:2:11", "20-rules.policy:1:49", "20-rules.policy:2:27"]);
+    expect("edits" in renamed && renamed.edits.map((e) => `${e.range.file}:${e.range.line}:${e.range.column}`)).toEqual([
+      "10-interfaces.policy:2:11",
+      "20-rules.policy:1:49",
+      "20-rules.policy:2:27",
+    ]);
     expect(renameAt(analysis, "20-rules.policy", { line: 2, column: 27 }, "9lives")).toEqual({ error: expect.stringContaining("not a valid name") });
-    expect(renameAt(analysis, "20-rules.policy", { line: 4, column: 12 }, "a_very_long_scheduler")).toEqual({ error: "a scheduler name has at most 15 characters" });
+    expect(renameAt(analysis, "20-rules.policy", { line: 4, column: 12 }, "a_very_long_scheduler")).toEqual({
+      error: "a scheduler name has at most 15 characters",
+    });
     // Nothing to rename on a keyword or an undeclared name.
     expect(renameTarget(analysis, "20-rules.policy", { line: 1, column: 2 })).toBeUndefined();
-    const typo = analyzePolicy([{ name: "a.policy", text: "on iface_up wfi then log \"x\"\n" }]);
+    const typo = analyzePolicy([{ name: "a.policy", text: 'on iface_up wfi then log "x"\n' }]);
     expect(renameTarget(typo, "a.policy", { line: 1, column: 14 })).toBeUndefined();
     expect(renameAt(typo, "a.policy", { line: 1, column: 14 }, "wifi")).toEqual({ error: "interface 'wfi' is not declared: nothing to rename" });
   });
@@ -87,12 +101,18 @@ describe("the language service", () => {
   });
 
   it("turns hints that name one word into fixes of that word", () => {
-    const fixesOf = (text: string) => quickFixes(analyzePolicy([{ name: "a.policy", text }]), "a.policy", { line: 1, endLine: 99 }).map((f) => [f.title, f.range.column, f.range.endColumn, f.newText]);
+    const fixesOf = (text: string) =>
+      quickFixes(analyzePolicy([{ name: "a.policy", text }]), "a.policy", { line: 1, endLine: 99 }).map((f) => [
+        f.title,
+        f.range.column,
+        f.range.endColumn,
+        f.newText,
+      ]);
     expect(fixesOf(`${INTERFACES}on iface_up if iface wfi then log "x"\n`)).toEqual([["Change to 'wifi'", 22, 25, "wifi"]]);
     // The misspelt unit of a number: only the unit is replaced.
     expect(fixesOf(`${INTERFACES}scheduler s {\n  use where rtt < 150mz\n}\n`)).toEqual([["Change to 'ms'", 22, 24, "ms"]]);
     expect(fixesOf('On iface_up then log "x"\n')).toEqual([["Change to 'on'", 1, 3, "on"]]);
-    expect(fixesOf("on establishd then log \"x\"\n")).toEqual([["Change to 'established'", 4, 14, "established"]]);
+    expect(fixesOf('on establishd then log "x"\n')).toEqual([["Change to 'established'", 4, 14, "established"]]);
     // A hint that is a whole statement is no quick fix.
     expect(fixesOf('on established then log "x"\n')).toEqual([]);
   });

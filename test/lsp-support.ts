@@ -79,7 +79,10 @@ export async function startServer(args: string[] = ["lsp"], capabilities: Record
   const initialized: InitializeResult = await connection.sendRequest("initialize", {
     processId: process.pid,
     rootUri: null,
-    capabilities: { textDocument: { synchronization: { didSave: true }, publishDiagnostics: { relatedInformation: true, versionSupport: true } }, ...capabilities },
+    capabilities: {
+      textDocument: { synchronization: { didSave: true }, publishDiagnostics: { relatedInformation: true, versionSupport: true } },
+      ...capabilities,
+    },
   });
   await connection.sendNotification("initialized", {});
   return {

@@ -52,7 +52,9 @@ describe.skipIf(!HAVE_VIM)("Vim with ALE on mptcp-policy lsp", () => {
   it("detects the filetype and shows the checker's diagnostic at its line and column", () => {
     expect(seen.filetype).toBe("mptcp-policy");
     // ALE's columns are 1-based, its end column inclusive.
-    expect(seen.diagnostics).toEqual([{ lnum: 2, col: 28, end_col: 30, code: "E100", type: "E", text: "interface 'wfi' is not declared hint: did you mean 'wifi'?" }]);
+    expect(seen.diagnostics).toEqual([
+      { lnum: 2, col: 28, end_col: 30, code: "E100", type: "E", text: "interface 'wfi' is not declared hint: did you mean 'wifi'?" },
+    ]);
   });
 
   it("completes an event name", () => {

@@ -67,7 +67,19 @@ describe.skipIf(!HAVE_NVIM)("Neovim's built-in LSP client on mptcp-policy lsp", 
         "-c",
         `luafile ${join(ROOT, "test/neovim/drive.lua")}`,
       ],
-      { encoding: "utf8", timeout: 90_000, env: { ...process.env, MPTCP_POLICY_NVIM_DIR: dir, MPTCP_POLICY_NVIM_OUT: out, HOME: base, XDG_CONFIG_HOME: base, XDG_DATA_HOME: base, XDG_STATE_HOME: base } },
+      {
+        encoding: "utf8",
+        timeout: 90_000,
+        env: {
+          ...process.env,
+          MPTCP_POLICY_NVIM_DIR: dir,
+          MPTCP_POLICY_NVIM_OUT: out,
+          HOME: base,
+          XDG_CONFIG_HOME: base,
+          XDG_DATA_HOME: base,
+          XDG_STATE_HOME: base,
+        },
+      },
     );
     stderr = `${run.stderr}${run.error ? String(run.error) : ""}`;
     if (!existsSync(out)) throw new Error(`nvim wrote no results (status ${run.status}): ${stderr}`);

@@ -47,7 +47,12 @@ function state(): Promise<{ file: string; line: number; column: number; texts: R
       file: pg.editor.getModel().uri.path.slice(1),
       line: position.lineNumber,
       column: position.column,
-      texts: Object.fromEntries(pg.monaco.editor.getModels().filter((m) => m.uri.path.endsWith(".policy")).map((m) => [m.uri.path.slice(1), m.getValue()])),
+      texts: Object.fromEntries(
+        pg.monaco.editor
+          .getModels()
+          .filter((m) => m.uri.path.endsWith(".policy"))
+          .map((m) => [m.uri.path.slice(1), m.getValue()]),
+      ),
     };
   });
 }
@@ -132,7 +137,11 @@ describe.skipIf(!haveChromium)("the language service in the playground", () => {
         .split("\n")
         .filter((l) => !l.trimStart().startsWith("#"))
         .map((l) => l.replace(/"[^"]*"/g, '""'));
-      return [texts["10-interfaces.policy"]?.includes('interface cellular = "wwan0", "usb*"'), code.some((l) => /\blte\b/.test(l)), code.some((l) => l.includes("via cellular"))];
+      return [
+        texts["10-interfaces.policy"]?.includes('interface cellular = "wwan0", "usb*"'),
+        code.some((l) => /\blte\b/.test(l)),
+        code.some((l) => l.includes("via cellular")),
+      ];
     }).toEqual([true, false, true]);
     await page.locator(".problems-empty").waitFor({ timeout: 20_000 });
   });

@@ -99,7 +99,8 @@ export function semanticTokens(analysis: Analysis, file: string): SemanticToken[
     } else type = typeOfClass(TOKEN_CLASSES[name]);
     if (type !== undefined) raw.push({ start: token.startOffset, length: token.image.length, type, declaration });
   }
-  for (const comment of lexed.comments) raw.push({ start: comment.span.start, length: comment.span.end - comment.span.start, type: "comment", declaration: false });
+  for (const comment of lexed.comments)
+    raw.push({ start: comment.span.start, length: comment.span.end - comment.span.start, type: "comment", declaration: false });
   raw.sort((a, b) => a.start - b.start);
   const starts = source.lineStarts();
   const out: SemanticToken[] = [];
@@ -135,7 +136,10 @@ export function textMateGrammar(): Record<string, unknown> {
         name: "string.quoted.double.mptcp-policy",
         begin: '"',
         end: '"|$',
-        patterns: [{ name: "constant.character.escape.mptcp-policy", match: '\\\\["\\\\]' }, { name: "invalid.illegal.escape.mptcp-policy", match: "\\\\." }],
+        patterns: [
+          { name: "constant.character.escape.mptcp-policy", match: '\\\\["\\\\]' },
+          { name: "invalid.illegal.escape.mptcp-policy", match: "\\\\." },
+        ],
       },
       { name: "constant.numeric.address.mptcp-policy", match: "\\b\\d+\\.\\d+\\.\\d+\\.\\d+(?:/\\d*)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:/\\d*)?" },
       {

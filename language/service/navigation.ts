@@ -41,9 +41,11 @@ export type RenameResult = { readonly edits: readonly { readonly range: Location
 export function renameAt(analysis: Analysis, file: string, position: Position, newName: string): RenameResult {
   const symbol = symbolAt(analysis, file, position);
   if (symbol === undefined) return { error: "no interface or scheduler name here" };
-  if (declarationsOf(analysis.symbols, symbol.kind, symbol.name).length === 0) return { error: `${symbol.kind} '${symbol.name}' is not declared: nothing to rename` };
+  if (declarationsOf(analysis.symbols, symbol.kind, symbol.name).length === 0)
+    return { error: `${symbol.kind} '${symbol.name}' is not declared: nothing to rename` };
   if (newName === symbol.name) return { edits: [] };
-  if (!IDENTIFIER_PATTERN.test(newName)) return { error: `'${newName}' is not a valid name: use lower-case letters, digits and '_', not starting with a digit` };
+  if (!IDENTIFIER_PATTERN.test(newName))
+    return { error: `'${newName}' is not a valid name: use lower-case letters, digits and '_', not starting with a digit` };
   if (KEYWORDS.includes(newName)) return { error: `'${newName}' is a keyword` };
   const max = symbol.kind === "scheduler" ? SCHEDULER_NAME_MAX : 64;
   if (newName.length > max) return { error: `a ${symbol.kind} name has at most ${max} characters` };

@@ -29,7 +29,13 @@ function outlineOf(statement: Statement): OutlineItem {
     case "Endpoint":
       return item("endpoint", `endpoint ${statement.target.text}`, statement.flags.map((f) => f.text).join(" "), statement.span, statement.target.span);
     case "Rule":
-      return item("rule", `on ${statement.event.text}${statement.iface ? ` ${statement.iface.text}` : ""}`, printStatement(statement).join(" "), statement.span, statement.event.span);
+      return item(
+        "rule",
+        `on ${statement.event.text}${statement.iface ? ` ${statement.iface.text}` : ""}`,
+        printStatement(statement).join(" "),
+        statement.span,
+        statement.event.span,
+      );
     case "Scheduler":
       return item(
         "scheduler",

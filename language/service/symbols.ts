@@ -37,7 +37,8 @@ export function indexSymbols(files: readonly PolicyFile[]): SymbolIndex {
   for (const file of files) {
     const here: Occurrence[] = [];
     const use = (name: Name | { kind: string } | undefined): void => {
-      if (name !== undefined && name.kind === "Name") here.push({ kind: "interface", name: (name as Name).text, span: (name as Name).span, declaration: false });
+      if (name !== undefined && name.kind === "Name")
+        here.push({ kind: "interface", name: (name as Name).text, span: (name as Name).span, declaration: false });
     };
     walk(file, {
       Interface: (node) => {
