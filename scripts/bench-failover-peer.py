@@ -34,12 +34,18 @@ def now_ms():
     return time.clock_gettime(time.CLOCK_MONOTONIC) * 1000.0
 
 
-def serve(args):
+def listen(port, backlog):
+    """An MPTCP listener on every IPv4 address; says so once it listens."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(4)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(backlog)
     say(event="listening", port=listener.getsockname()[1])
+    return listener
+
+
+def serve(args):
+    listener = listen(args.port, 4)
     times = []
     conn = None
     while True:
@@ -107,11 +113,7 @@ def raise_nofile():
 
 def sink(args):
     raise_nofile()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(4096)
-    say(event="listening", port=listener.getsockname()[1])
+    listener = listen(args.port, 4096)
     held = []
     while True:
         readable, _, _ = select.select([sys.stdin, listener], [], [])

@@ -8,6 +8,8 @@
 //
 // Usage: node scripts/bench-failover.mjs [--kernel NAME] [--trials N] [--json FILE]
 //          [--faults link_down,blackhole,...] [--managers kernel,mptcp-policy,mptcpd]
+//          [--policy DIR]            the policy for mptcp-policy (default examples/laptop-wifi-lte/;
+//                                    its client links are wlan0 and wwan0)
 //          [--stale-connections N]   the CPU of stale detection with N open connections
 //                                    of two subflows each (default 1000; 0 skips it)
 //   --kernel NAME   run inside the kernel lab's guest of that Debian kernel

@@ -30,7 +30,7 @@ die() { say "$*"; exit 2; }
 # Modules the guest loads at boot (with what they depend on); built-in ones are skipped.
 GUEST_MODULES=(virtio_pci virtio_console virtio_rng 9pnet_virtio 9p overlay veth dummy
   sch_netem sch_tbf sch_htb sch_prio sch_fq_codel cls_bpf act_bpf inet_diag tcp_diag
-  udp_diag mptcp_diag raw_diag af_packet_diag unix_diag nf_tables nft_numgen wireguard tun bridge)
+  udp_diag mptcp_diag raw_diag af_packet_diag unix_diag nf_tables nft_numgen nft_reject_inet wireguard tun bridge)
 
 suites_of() {
   case "$1" in

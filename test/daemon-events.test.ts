@@ -325,7 +325,7 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     client.command("close");
     await local.waitForEvent("closed", { token: client.token });
     // The log is the only witness of what did not happen.
-    expect(await daemon.waitForMessage("connection closed: delayed actions cancelled")).toMatchObject({ token: client.token, cancelled: 1 });
+    expect(await daemon.waitForMessage("connection closed: delayed actions and retries cancelled")).toMatchObject({ token: client.token, cancelled: 1 });
     await sleep(1200);
     expect(daemon.lines.filter((l) => l["action"] === "create" && l["result"] !== undefined)).toEqual([]);
     expect(local.events.filter((e) => e.event === "subflow_established" || e.event === "subflow_closed")).toEqual([]);

@@ -3,27 +3,25 @@
 // N` tries again after the failures the kernel reports, with backoff, and stops at N.
 // Witnesses: the kernel's own view (sock_diag) of the backup flags and subflows, and
 // the daemon's log where the log is the product (attempt k of N).
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { injectFault, monotonicMs } from "./lab/faults.js";
 import { Lab } from "./lab/topology.js";
 import { policyDir, startDaemon, waitForConnection, type LogLine, type RunningDaemon } from "./daemon-support.js";
-import { buildCli, ROOT } from "./helpers.js";
+import { buildCli } from "./helpers.js";
+import { LabProcesses, startTransfer } from "./lab/transfer.js";
 
 const DECLS = 'interface wifi = "wifi"\ninterface lte = "lte"\n';
-const PEER = join(ROOT, "scripts/bench-failover-peer.py");
 let lab: Lab | undefined;
 let daemon: RunningDaemon | undefined;
-const children: ChildProcess[] = [];
+const procs = new LabProcesses();
 const dirs: string[] = [];
 
 beforeAll(() => buildCli());
 
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
+  procs.killAll();
   await daemon?.stop();
   daemon = undefined;
   await lab?.destroy();
@@ -41,20 +39,6 @@ async function setUp(policy: string): Promise<{ lab: Lab; daemon: RunningDaemon 
   return { lab, daemon };
 }
 
-/** Start the paced transfer of the failover benchmark: a reading server, a client writing 800 KB/s. */
-async function transfer(lab: Lab, port: number): Promise<void> {
-  const start = (ns: string, args: string[], ready: string) => {
-    const child = spawn("ip", ["netns", "exec", ns, "python3", "-u", PEER, ...args], { stdio: ["pipe", "pipe", "inherit"] });
-    children.push(child);
-    return new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on("line", (line) => (line.includes(`"${ready}"`) ? resolve() : line.includes('"error"') && reject(new Error(line))));
-      child.on("exit", () => reject(new Error(`${args[0]} exited`)));
-    });
-  };
-  await start(lab.server, ["server", "--port", String(port)], "listening");
-  await start(lab.client, ["client", "--address", lab.address("server", "wifi"), "--port", String(port)], "connected");
-}
-
 const isStale = (iface: string) => (l: LogLine) => /^subflow stale/.test(l.msg ?? "") && l["iface"] === iface;
 const isRecovered = (iface: string) => (l: LogLine) => /^subflow recovered/.test(l.msg ?? "") && l["iface"] === iface;
 
@@ -66,7 +50,7 @@ describe("failover in the daemon", { timeout: 90_000 }, () => {
         `on subflow_recovered if iface wifi then set lte backup, log "wifi moves"\n`,
     );
     await daemon.waitForMessage("stale detection on: sampling the subflows of followed connections");
-    await transfer(lab, 5001);
+    await startTransfer(lab, procs, 5001);
     const lte = lab.address("client", "lte");
     await waitForConnection(lab, "client", (c) => c.subflows.some((s) => s.saddr === lte && s.backup));
     const fault = await injectFault(lab, "wifi", "blackhole");
@@ -91,7 +75,7 @@ describe("failover in the daemon", { timeout: 90_000 }, () => {
   it("retries a create whose subflow the peer resets, with doubling waits, and stops after N retries", async () => {
     const { lab, daemon } = await setUp(`${DECLS}on established if iface wifi then create via lte retry 2\n`);
     rejectJoins(lab, "lte", 5002);
-    await transfer(lab, 5002);
+    await startTransfer(lab, procs, 5002);
     const first = await daemon.waitFor((l) => /^attempt 1 of 3 failed/.test(l.msg ?? ""), 15_000);
     expect(first["delay_ms"]).toBeGreaterThanOrEqual(800);
     expect(first["delay_ms"]).toBeLessThanOrEqual(1200);
@@ -108,7 +92,7 @@ describe("failover in the daemon", { timeout: 90_000 }, () => {
   it("ends the series when a retry is established", async () => {
     const { lab, daemon } = await setUp(`${DECLS}on established if iface wifi then create via lte retry 3\n`);
     rejectJoins(lab, "lte", 5003);
-    await transfer(lab, 5003);
+    await startTransfer(lab, procs, 5003);
     await daemon.waitFor((l) => /^attempt 1 of 4 failed/.test(l.msg ?? ""), 15_000);
     allowJoins(lab);
     await daemon.waitFor((l) => l.msg === "established at attempt 2 of 4", 15_000);

@@ -1,6 +1,7 @@
 // Entry of the bundled failover benchmark: arguments, the runs, the table, the JSON.
 import { writeFileSync } from "node:fs";
 import { release } from "node:os";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FAULT_KINDS, type FaultKind } from "../../test/lab/faults.js";
 import { Lab } from "../../test/lab/topology.js";
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     faults: { type: "string", default: FAULT_KINDS.join(",") },
     managers: { type: "string", default: MANAGERS.join(",") },
     "stale-connections": { type: "string", default: "1000" },
+    policy: { type: "string" },
   },
 });
 const pick = <T extends string>(text: string, all: readonly T[], what: string): T[] =>
@@ -28,7 +30,7 @@ const trials = Number(values.trials);
 const netem = Lab.netemAvailable();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`kernel ${release()}: ${trials} trial(s) per fault and manager; ${netem ? "netem: 10 ms each way on both links (20 ms RTT)" : "no netem: links without delay, degradation is loss only"}`);
-const rows = await runAll({ root: String(values.root), trials, faults, managers, log });
+const rows = await runAll({ root: String(values.root), trials, faults, managers, log, ...(values.policy ? { policy: resolve(values.policy) } : {}) });
 const cell = (v: number | null) => (v === null ? "never" : `${v}`);
 const lines = [`fault       manager        gap p50/p95/max ms     failback p50/p95/max ms`];
 for (const r of rows) {

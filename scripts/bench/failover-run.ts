@@ -61,6 +61,8 @@ export interface FaultRow {
 
 export interface RunOptions {
   readonly root: string;
+  /** The policy `mptcp-policy run` enforces (default examples/laptop-wifi-lte/, as shipped). */
+  readonly policy?: string;
   readonly trials: number;
   readonly faults: readonly FaultKind[];
   readonly managers: readonly Manager[];
@@ -144,7 +146,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 }
 
 /** Start a manager in the client namespace and wait until it is ready. */
-async function startManager(manager: Manager, lab: Lab, root: string, scratch: string): Promise<LineChild | undefined> {
+async function startManager(manager: Manager, lab: Lab, root: string, scratch: string, policy: string): Promise<LineChild | undefined> {
   const client = lab.client;
   if (manager === "kernel") {
     ip(client, "mptcp", "limits", "set", "subflows", "2", "add_addr_accepted", "0");
@@ -162,7 +164,7 @@ async function startManager(manager: Manager, lab: Lab, root: string, scratch: s
     return daemon;
   }
   const daemon = new LineChild(
-    inNs(client, [process.execPath, join(root, "bin/mptcp-policy"), "run", "--config", join(root, "examples/laptop-wifi-lte"), "--no-watch", "--state-dir", scratch, "--log-level", "info"], { ...process.env, NO_COLOR: "1" }),
+    inNs(client, [process.execPath, join(root, "bin/mptcp-policy"), "run", "--config", policy, "--no-watch", "--state-dir", scratch, "--log-level", "info"], { ...process.env, NO_COLOR: "1" }),
     "mptcp-policy run",
   );
   await daemon.wait((l) => l["msg"] === "running", 30_000);
@@ -185,7 +187,7 @@ export async function runTrial(manager: Manager, fault: FaultKind, options: RunO
     const server = new LineChild(inNs(lab.server, [PYTHON, "-u", peer, "server", "--port", String(PORT)]), "server");
     children.push(server);
     await server.wait((l) => l["event"] === "listening", 10_000);
-    const daemon = await startManager(manager, lab, options.root, scratch);
+    const daemon = await startManager(manager, lab, options.root, scratch, options.policy ?? join(options.root, "examples/laptop-wifi-lte"));
     if (daemon) children.push(daemon);
     const client = new LineChild(inNs(lab.client, [PYTHON, "-u", peer, "client", "--address", lab.address("server", "wifi"), "--port", String(PORT)]), "client");
     children.push(client);

@@ -10,7 +10,7 @@
 //  2. Cost: the tiers' step (LiveTiers.onSample, the dump excluded: stale detection's
 //     benchmark has it) on N idle connections of two subflows each, CPU per connection
 //     per second at the default interval.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,9 @@ import { monotonicNow } from "../../runtime/daemon/subflow-sampler.js";
 import { SockDiag, type InterfaceTracker, type MptcpPathManager } from "../../runtime/netlink/index.js";
 import { monotonicMs } from "../../test/lab/faults.js";
 import { Lab, type LinkName } from "../../test/lab/topology.js";
+import { bytesPerLink, LabProcesses, shareOf, slowLink, startTransfer } from "../../test/lab/transfer.js";
+
+const PORT = 5301;
 
 export const POLICY = `interface wifi = "wifi"
 interface lte = "lte"
@@ -63,58 +66,31 @@ export async function measureReaction(root: string, swaps: number, steadySeconds
   const netem = Lab.netemAvailable();
   const lab = await Lab.create();
   const children: ChildProcess[] = [];
+  const procs = new LabProcesses();
   const dir = mkdtempSync(join(tmpdir(), "mptcp-policy-tiers-"));
   chmodSync(dir, 0o755);
   writeFileSync(join(dir, "policy.policy"), POLICY, { mode: 0o644 });
-  const peer = join(root, "scripts/bench-failover-peer.py");
-  const diag = new SockDiag({ netns: lab.client });
-  let congestion: ChildProcess | undefined;
   try {
     lab.ip("server", "mptcp", "limits", "set", "subflows", "8", "add_addr_accepted", "8");
-    const slow = async (link: LinkName) => {
-      const fast: LinkName = link === "wifi" ? "lte" : "wifi";
-      if (netem) {
-        for (const side of ["client", "server"] as const) {
-          lab.setNetem(side, link, { delayMs: 75 });
-          lab.setNetem(side, fast, { delayMs: 5 });
-        }
-        return;
-      }
-      spawnSync("tc", ["-n", lab.client, "qdisc", "del", "dev", fast, "root"], { stdio: "ignore" });
-      spawnSync("tc", ["-n", lab.client, "qdisc", "replace", "dev", link, "root", "tbf", "rate", "2mbit", "burst", "8kb", "latency", "300ms"]);
-      congestion?.kill("SIGKILL");
-      congestion = spawnIn(lab.client, ["python3", "-u", peer, "client", "--tcp", "--address", lab.address("server", link), "--port", "5302", "--rate", "1000000"], children);
-    };
     const daemonLines: string[] = [];
     const daemon = spawnIn(lab.client, [process.execPath, join(root, "bin/mptcp-policy"), "run", "--config", dir, "--no-watch", "--log-level", "debug", "--state-dir", dir], children);
     await untilLine(daemon, (l) => l.includes('"msg":"running"'), daemonLines);
-    for (const [port, ready] of [[5301, "listening"], [5302, "listening"]] as const) await untilLine(spawnIn(lab.server, ["python3", "-u", peer, "server", "--port", String(port)], children), (l) => l.includes(ready));
-    await slow("lte");
-    await untilLine(spawnIn(lab.client, ["python3", "-u", peer, "client", "--address", lab.address("server", "wifi"), "--port", "5301", "--rate", "400000"], children), (l) => l.includes('"connected"'));
-    const perLink = async () => {
-      const out = { wifi: 0, lte: 0 };
-      for (const s of await diag.subflows({ established: true })) if (s.dport === 5301 || s.sport === 5301) out[s.saddr === lab.address("client", "wifi") ? "wifi" : "lte"] += s.tcp?.bytes_acked ?? 0;
-      return out;
-    };
+    await slowLink(lab, procs, "lte");
+    await startTransfer(lab, procs, PORT, 400_000);
     await sleep(4000);
     const reactions: number[] = [];
-    let slowLink: LinkName = "lte";
+    let slow: LinkName = "lte";
     for (let i = 0; i < swaps; i++) {
-      const fastNow = slowLink;
-      slowLink = slowLink === "lte" ? "wifi" : "lte";
+      const fastNow = slow;
+      slow = slow === "lte" ? "wifi" : "lte";
       const swappedAt = monotonicMs();
-      await slow(slowLink);
-      let before = await perLink();
+      await slowLink(lab, procs, slow);
       let reacted: number | undefined;
       while (monotonicMs() - swappedAt < 30_000) {
-        await sleep(200);
-        const now = await perLink();
-        const total = now.wifi - before.wifi + (now.lte - before.lte);
-        if (total > 0 && (now[fastNow] - before[fastNow]) / total >= 0.8) {
+        if (shareOf(await bytesPerLink(lab, 200, PORT), fastNow) >= 0.8) {
           reacted = monotonicMs() - swappedAt;
           break;
         }
-        before = now;
       }
       log(`swap ${i + 1}: ${reacted === undefined ? "no reaction within 30 s" : `${Math.round(reacted)} ms`}`);
       if (reacted !== undefined) reactions.push(Math.round(reacted));
@@ -126,7 +102,7 @@ export async function measureReaction(root: string, swaps: number, steadySeconds
     const steady = ((countChanges() - steadyFrom) * 60) / steadySeconds;
     return { netem, reactions_ms: reactions, mp_prio_per_minute_steady: Number(steady.toFixed(2)) };
   } finally {
-    diag.close();
+    procs.killAll();
     for (const child of children) child.kill("SIGKILL");
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
