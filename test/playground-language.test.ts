@@ -271,7 +271,7 @@ describe("simulator", () => {
       ["voip", false, 1, [0]],
       ["prefer_wifi", true, 1, [0]],
     ]);
-    expect(result?.schedulers[1]?.steps[0]?.source).toBe("use where iface wifi and rtt < 150ms");
+    expect(result?.schedulers[1]?.steps[0]?.source).toBe("use where iface wifi and rtt < 150ms and not stale");
     // `redundant` in the words explain and the fallback use: new data is not sent twice.
     expect(result?.schedulers[0]?.steps[0]).toEqual({
       source: "redundant where active",
