@@ -91,7 +91,7 @@ grep -E '"request":"SUBFLOW_CREATE' "$work/daemon.log" | node -e '
 step "What the kernel reports: mptcp-policy status in the laptop's namespace"
 in_laptop bin/mptcp-policy status
 
-step "Wi-Fi stays up but nothing gets through (a blackhole): the daemon notices the stalled subflow"
+step "Wi-Fi stays up but nothing gets through (a blackhole): the daemon notices the stalled subflow and makes Wi-Fi a backup"
 # Packets over wlan0 vanish as they arrive at either end; the kernel sends no event for that.
 for ns in "$laptop" "$server"; do
   printf 'add table inet demo\nadd chain inet demo in { type filter hook prerouting priority -300; }\nadd rule inet demo in iifname "wlan0" drop\n' |
@@ -109,12 +109,12 @@ show_rules() {
 show_rules '"msg":"subflow stale|"event":"subflow_stale"'
 in_laptop bin/mptcp-policy status | sed -n '/connections/,$p'
 
-step "Wi-Fi gets through again: the daemon sees progress and LTE goes back to being a backup"
+step "Wi-Fi gets through again: the daemon sees progress and Wi-Fi carries the traffic again"
 for ns in "$laptop" "$server"; do ip netns exec "$ns" nft delete table inet demo; done
 for _ in $(seq 150); do grep -q '"msg":"subflow recovered' "$work/daemon.log" && break; sleep 0.1; done
 show_rules '"msg":"subflow recovered|"event":"subflow_recovered"'
 
-step "Wi-Fi goes down: the rule 'on iface_down wifi' makes the LTE subflow active"
+step "Wi-Fi goes down: the rule 'on iface_down wifi' makes the Wi-Fi subflows backups, LTE carries the traffic"
 ip -n "$laptop" link set wlan0 down
 sleep 1
 grep -E '"event":"iface_down"' "$work/daemon.log" | node -e '

@@ -29,7 +29,7 @@ const report = {
   cost_connections: cost.connections,
 };
 process.stdout.write(
-  `kernel ${report.kernel} (${reaction.netem ? "netem: 10 ms and 150 ms round trips" : "no netem: a token bucket and a competing flow"})\n` +
+  `kernel ${report.kernel} (${reaction.netem ? "netem: 10 ms and 150 ms round trips" : "no netem: a token bucket whose queue delays a loaded link"})\n` +
     `reaction to a swap of the links: p50 ${report.reaction_ms.p50} ms, p95 ${report.reaction_ms.p95} ms (${sorted.length} of ${report.reaction_ms.swaps} followed; interval 500 ms, so 2 intervals are 1000 ms)\n` +
     `MP_PRIO changes per connection per minute, steady: ${report.mp_prio_per_connection_per_minute_steady}\n` +
     `tiers' CPU per sampled connection per second: ${report.cpu_us_per_sampled_connection_per_second} µs (${cost.connections} connections; the sampling dump is stale detection's figure)\n`,

@@ -2,7 +2,7 @@
 //
 //  1. Reaction: the daemon runs `use where rtt < 100ms by lowest rtt` then `use any` on a
 //     lab whose links have 10 ms and 150 ms round trips (netem; without it, as on this
-//     host, a token bucket with a competing flow makes one link slow), a transfer runs,
+//     host, a token bucket whose queue delays the loaded link), a transfer runs,
 //     and the links swap --swaps times; each reaction is the time from the swap to the
 //     first 200 ms in which the now-fast link carried 80 % of the bytes acknowledged
 //     (tcp_info bytes_acked per subflow, as `ss -ti`). MP_PRIO changes are counted from
