@@ -97,8 +97,11 @@ export class LiveTiers {
       this.rulesFlag.delete(key);
     }
     const known = connection.subflows.find((k) => k.saddr === s.saddr && k.sport === s.sport && k.daddr === s.daddr && k.dport === s.dport);
-    const ifname = known?.ifname ?? this.context.tracker.interfaceOf(s.saddr)?.ifname ?? "";
-    return { key, ifname, backup: this.rulesFlag.get(key) ?? s.backup, stale: this.detector.isStale(key), active: true, sndbufFull: false, metrics: metricsOf(s) };
+    const link = known?.ifname !== undefined ? this.context.tracker.byName(known.ifname) : this.context.tracker.interfaceOf(s.saddr);
+    const ifname = known?.ifname ?? link?.ifname ?? "";
+    // A subflow whose link is down cannot send, whatever its round-trip time says: never keep it active.
+    const active = link === undefined || link.up;
+    return { key, ifname, backup: this.rulesFlag.get(key) ?? s.backup, stale: this.detector.isStale(key), active, sndbufFull: false, metrics: metricsOf(s) };
   }
 
   private allow(token: string, now: number): boolean {
