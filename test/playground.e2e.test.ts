@@ -302,7 +302,7 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     await poll(() => rows.count()).toBe(8);
     await poll(() => page.locator(".timeline .fired").count()).toBe(5);
     const fired = await page.locator(".timeline .fired .source-link").allTextContents();
-    expect(fired).toEqual(["20-rules.policy:8", "20-rules.policy:40", "20-rules.policy:22", "20-rules.policy:45", "20-rules.policy:52"]);
+    expect(fired).toEqual(["20-rules.policy:8", "20-rules.policy:45", "20-rules.policy:22", "20-rules.policy:50", "20-rules.policy:58"]);
     expect(await rows.nth(1).locator(".actions").textContent()).toContain(
       "SUBFLOW_CREATE on connection 7f6f626c: open a backup subflow from an address of lte to 203.0.113.80 port 443",
     );

@@ -33,7 +33,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* 20-rules.policy:64: scheduler voip for remote port 5060 */
+/* 20-rules.policy:67: scheduler voip for remote port 5060 */
 SEC("struct_ops/mpp_send__voip")
 int BPF_PROG(mpp_send__voip, struct mptcp_sock *msk)
 {
@@ -53,7 +53,7 @@ struct mptcp_sched_ops mpp_ops__voip = {
 	.name = "voip",
 };
 
-/* 20-rules.policy:72: scheduler prefer_wifi */
+/* 20-rules.policy:75: scheduler prefer_wifi */
 SEC("struct_ops/mpp_send__prefer_wifi")
 int BPF_PROG(mpp_send__prefer_wifi, struct mptcp_sock *msk)
 {

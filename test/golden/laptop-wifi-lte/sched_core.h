@@ -19,50 +19,50 @@
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wtautological-compare"
 
-/* 20-rules.policy:64: for remote port 5060 */
+/* 20-rules.policy:67: for remote port 5060 */
 static __always_inline bool mpp_for__voip(const struct mpp_conn *c)
 {
 	return c->remote_port == 5060;
 }
 
-/* 20-rules.policy:65: where active */
+/* 20-rules.policy:68: where active */
 static __always_inline bool mpp_where1__voip(const struct mpp_conn *c, const struct mpp_subflow *s)
 {
 	return !(s->flags & MPP_F_BACKUP);
 }
 
-/* 20-rules.policy:64: scheduler voip for remote port 5060 */
+/* 20-rules.policy:67: scheduler voip for remote port 5060 */
 static __always_inline int mpp_sched__voip(const struct mpp_snapshot *snap, struct mpp_result *r)
 {
 	mpp_begin(r, 1, snap);
-	/* 20-rules.policy:65: redundant where active */
+	/* 20-rules.policy:68: redundant where active */
 	MPP_REDUNDANT(snap, r, 1, mpp_where1__voip);
-	/* 20-rules.policy:66: use any */
+	/* 20-rules.policy:69: use any */
 	MPP_USE_ANY(snap, r, 2);
 	return 0;
 }
 
-/* 20-rules.policy:73: where iface wifi and rtt < 150ms and not stale */
+/* 20-rules.policy:76: where iface wifi and rtt < 150ms and not stale */
 static __always_inline bool mpp_where1__prefer_wifi(const struct mpp_conn *c, const struct mpp_subflow *s)
 {
 	return ((s->iface & MPP_IFACE_wifi) && s->rtt < 150000ULL && !(s->flags & MPP_F_STALE));
 }
 
-/* 20-rules.policy:74: where not backup */
+/* 20-rules.policy:77: where not backup */
 static __always_inline bool mpp_where2__prefer_wifi(const struct mpp_conn *c, const struct mpp_subflow *s)
 {
 	return !(s->flags & MPP_F_BACKUP);
 }
 
-/* 20-rules.policy:72: scheduler prefer_wifi */
+/* 20-rules.policy:75: scheduler prefer_wifi */
 static __always_inline int mpp_sched__prefer_wifi(const struct mpp_snapshot *snap, struct mpp_result *r)
 {
 	mpp_begin(r, 2, snap);
-	/* 20-rules.policy:73: use where iface wifi and rtt < 150ms and not stale by lowest rtt */
+	/* 20-rules.policy:76: use where iface wifi and rtt < 150ms and not stale by lowest rtt */
 	MPP_USE(snap, r, 1, mpp_where1__prefer_wifi, MPP_LOWEST, rtt);
-	/* 20-rules.policy:74: use where not backup by lowest rtt */
+	/* 20-rules.policy:77: use where not backup by lowest rtt */
 	MPP_USE(snap, r, 2, mpp_where2__prefer_wifi, MPP_LOWEST, rtt);
-	/* 20-rules.policy:75: use any */
+	/* 20-rules.policy:78: use any */
 	MPP_USE_ANY(snap, r, 3);
 	return 0;
 }
