@@ -114,7 +114,7 @@ for ns in "$laptop" "$server"; do ip netns exec "$ns" nft delete table inet demo
 for _ in $(seq 150); do grep -q '"msg":"subflow recovered' "$work/daemon.log" && break; sleep 0.1; done
 show_rules '"msg":"subflow recovered|"event":"subflow_recovered"'
 
-step "Wi-Fi goes down: the rule 'on iface_down wifi' makes the Wi-Fi subflows backups, LTE carries the traffic"
+step "Wi-Fi goes down: the rule 'on iface_down wifi' makes the LTE subflow active"
 ip -n "$laptop" link set wlan0 down
 sleep 1
 grep -E '"event":"iface_down"' "$work/daemon.log" | node -e '
