@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev python3 g++ make
   neovim vim vim-ale  # test/neovim.test.ts, test/lsp-vim.test.ts: Debian's Neovim (0.7) and Vim with ALE as clients of mptcp-policy lsp
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping
-  nftables mptcpd mptcpd-plugins)
+  nftables mptcpd mptcpd-plugins
+  prometheus)  # test/metrics-prometheus.test.ts: a real Prometheus scrapes `run --metrics`
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
