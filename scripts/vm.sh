@@ -110,7 +110,10 @@ field_of() { awk -v f="$1:" '$1 == f { sub(/^[^:]*: */, ""); print; exit }'; }
 # Downloads the newest linux-image of a kernel's suites and prepares what a boot
 # needs: the uncompressed vmlinux (PVH entry) and a busybox initramfs with modules.
 prepare() {
-  local name=$1 dir=$cache/$1 version image release packages work stamp
+  local name=$1 dir=$cache/$1 version image release packages work stamp tool
+  for tool in modprobe depmod cpio; do
+    command -v "$tool" >/dev/null || die "$tool is missing (it prepares the guest's modules): run bash scripts/setup.sh"
+  done
   if ! apt_state "$name"; then
     [ -f "$dir/ready" ] && { say "using the cached $name kernel"; return 0; }
     return 1

@@ -97,6 +97,8 @@ function readScenarios(out, code) {
   const scenarios = [];
   for (const file of testResults) {
     const suite = basename(file.name).replace(/\.test\.ts$/, "");
+    // Where a guest's time goes: one line per suite (the matrix is most of a CI run).
+    process.stderr.write(`matrix: ${suite}: ${((file.endTime - file.startTime) / 1000).toFixed(0)} s, slowest: ${slowest(file.assertionResults)}\n`);
     if (file.assertionResults.length === 0) scenarios.push({ name: suite, result: "fail", detail: (file.message || "no tests ran").slice(0, 300) });
     for (const t of file.assertionResults) {
       const scenario = { name: `${suite}: ${t.fullName}` };
@@ -108,6 +110,9 @@ function readScenarios(out, code) {
   }
   return scenarios;
 }
+
+const slowest = (tests) =>
+  [...tests].sort((a, b) => (b.duration ?? 0) - (a.duration ?? 0)).slice(0, 3).map((t) => `${t.title} ${((t.duration ?? 0) / 1000).toFixed(1)} s`).join("; ");
 
 const firstLine = (text) => text.split("\n").find((l) => l.trim() !== "")?.trim().slice(0, 300) ?? "";
 
