@@ -16,6 +16,7 @@ import { DelayedActions } from "./delayed-actions.js";
 import { Executor } from "./executor.js";
 import { applyLimits, desiredEndpoints, restoreState, saveState, setPathManager, syncEndpoints, type SavedState } from "./kernel-setup.js";
 import type { Logger } from "./logger.js";
+import type { DaemonObserver } from "./metrics-observer.js";
 import { loadPolicy, watchPolicy } from "./policy-source.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SavedStateFile } from "./saved-state.js";
@@ -35,6 +36,8 @@ export interface DaemonOptions {
   readonly sampleIntervalMs?: number;
   /** How often the live scheduler tiers are evaluated (ms; default DEFAULT_SCHEDULER_INTERVAL_MS). */
   readonly schedulerIntervalMs?: number;
+  /** Told what the daemon does (the metrics of `run --metrics`); absent, nothing is spent on it. */
+  readonly observer?: DaemonObserver;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 100;
@@ -93,6 +96,7 @@ export class Daemon {
       limiter: new RateLimiter(),
       logger: this.logger,
       dryRun: this.options.dryRun,
+      ...(this.options.observer ? { observer: this.options.observer } : {}),
       createKeepsBackup: this.kernel.features.subflow_create_flags.available,
       policy: () => this.policy,
     });
@@ -107,6 +111,7 @@ export class Daemon {
     this.schedulers.start(model, this.policy.strategy, this.options.dryRun);
     await this.resync("start");
     this.monitor.onEvent((event) => this.onEvent(event));
+    this.options.observer?.started({ table: this.table, tracker: this.tracker, strategy: () => this.policy.strategy });
     this.updateSampling();
     this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
   }
@@ -195,10 +200,12 @@ export class Daemon {
       const named = event.ifname === undefined && event.ifindex !== undefined ? { ...event, ifname: this.tracker.nameOf(event.ifindex) } : event;
       const core = named as CorePolicyEvent;
       const connection = this.table.apply(core);
+      this.options.observer?.event(named);
       // The failure of a retried create is its series' to answer, not the rules'.
       const claimed = this.executor.observe(core);
       const { model, strategy, matcher } = this.policy;
       const decision = claimed ? { rule: undefined, actions: [] } : decide(model, core, connection, matcher);
+      if (decision.rule && this.options.observer) this.options.observer.ruleFired(`${decision.rule.at.file}:${decision.rule.at.line}`);
       this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? `${decision.rule.at.file}:${decision.rule.at.line}` : null }, "event");
       const actions = [...decision.actions, ...(strategy === "userspace" && !claimed ? endpointActions(model, core, connection, matcher) : [])];
       this.executor.run(actions, event.event, since);
@@ -264,6 +271,7 @@ export class Daemon {
         }
       }
       this.logger.info({ reason, connections: this.table.connections.size }, "connections resynchronised");
+      this.options.observer?.resync(reason);
     } catch (error) {
       this.logger.warn({ reason, err: error }, "could not read the live connections");
     } finally {
@@ -277,6 +285,7 @@ export class Daemon {
     if (!loaded.ok) {
       for (const problem of loaded.problems) this.logger.error({ reason: why }, problem);
       this.logger.error({ reason: why }, "the new policy was rejected; the running policy stays in force");
+      this.options.observer?.reloadFailed();
       return false;
     }
     for (const warning of loaded.warnings) this.logger.warn(warning);
@@ -294,6 +303,7 @@ export class Daemon {
       }
     }
     this.logger.info({ reason: why, strategy: this.policy.strategy, rules: loaded.model.rules.length }, "policy reloaded");
+    this.options.observer?.policyLoaded(loaded.files);
     return true;
   }
 
@@ -304,6 +314,7 @@ export class Daemon {
       this.delayed.cancelAll();
       this.schedulers.stop();
       this.sampler?.stop();
+      this.options.observer?.stopped();
       this.monitor?.close();
       try {
         if (this.saved) {

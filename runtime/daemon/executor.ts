@@ -14,6 +14,7 @@ import { NetlinkError, type Family, type InterfaceTracker, type MptcpPathManager
 import type { DelayedActions } from "./delayed-actions.js";
 import { addressesOf, LocalIds } from "./local-addresses.js";
 import type { Logger } from "./logger.js";
+import type { DaemonObserver } from "./metrics-observer.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
 export interface ExecutorContext {
@@ -24,6 +25,8 @@ export interface ExecutorContext {
   readonly limiter: RateLimiter;
   readonly logger: Logger;
   readonly dryRun: boolean;
+  /** The metrics, when on: told each action's result. */
+  readonly observer?: DaemonObserver;
   /**
    * false where the kernel drops SUBFLOW_CREATE's backup flag (Linux 6.1: the peer sees
    * the subflow as active): the daemon then marks it with MP_PRIO once it is established.
@@ -60,6 +63,7 @@ export class Executor {
       const log = this.context.logger.child({ event: eventName, rule: `${action.at.file}:${action.at.line}`, action: action.op, ...(action.token !== undefined ? { token: action.token } : {}) });
       if (action.op === "log") {
         log.info({ result: "logged" }, action.message);
+        this.context.observer?.action("log", "logged", since);
         continue;
       }
       if (action.afterUs > 0) {
@@ -138,32 +142,38 @@ export class Executor {
   }
 
   private async carryOut(action: PlannedAction, log: Logger, since: number): Promise<void> {
-    const { table, limiter, dryRun } = this.context;
+    const { table, limiter, dryRun, observer } = this.context;
     const tokens = action.scope === "connection" ? (action.token !== undefined ? [action.token] : []) : action.scope === "every_connection" ? [...table.connections.keys()] : [];
     const strategy = this.context.policy().strategy;
     if (strategy === "userspace" && action.scope === "connection" && action.token !== undefined && !table.connections.has(action.token)) {
       log.debug({ result: "skipped" }, "the connection closed before the action");
+      observer?.action(action.op, "skipped", since);
       return;
     }
     const allowed = limiter.allow(action.scope === "connection" ? action.token : undefined);
     if (allowed !== "ok") {
       log.warn({ result: "rate-limited", limit: allowed }, `action dropped: the ${allowed === "global" ? "daemon's" : "connection's"} action rate limit is reached`);
+      observer?.action(action.op, "rate-limited", since);
       return;
     }
     const requests = strategy === "kernel" ? this.kernelRequests(action) : tokens.flatMap((token) => this.userspaceRequests(action, token));
     if (requests.length === 0) {
       log.info({ result: "nothing-to-do" }, "no kernel request needed (no matching address or subflow, or a limit is reached)");
+      observer?.action(action.op, "nothing-to-do", since);
       return;
     }
     for (const request of requests) {
       if (dryRun) {
         log.info({ result: "dry-run", request: request.describe }, "would send");
+        observer?.action(action.op, "dry-run", since);
         continue;
       }
       try {
         await request.send();
         log.info({ result: "ok", request: request.describe, latency_ms: Number((Date.now() - since).toFixed(3)) }, "done");
+        observer?.action(action.op, "ok", since);
       } catch (error) {
+        if (observer) observeFailure(observer, action.op, request.describe, error, since);
         if (error instanceof NetlinkError && STALE.has(error.code)) log.debug({ result: error.code, request: request.describe, extack: error.extack }, "the kernel refused: the connection or subflow is gone");
         else if (error instanceof NetlinkError) log.warn({ result: error.code, request: request.describe, extack: error.extack }, error.message);
         else log.warn({ result: "failed", request: request.describe }, String((error as Error)?.message ?? error));
@@ -347,4 +357,11 @@ interface SubflowEvent {
 interface Request {
   readonly describe: string;
   send(): Promise<void>;
+}
+
+/** The metrics of a failed request: its result, and the kernel's errno by command (the first word of its description). */
+function observeFailure(observer: DaemonObserver, op: string, describe: string, error: unknown, since: number): void {
+  const code = error instanceof NetlinkError ? error.code : "failed";
+  observer.action(op, code, since);
+  if (error instanceof NetlinkError) observer.kernelError(describe.split(" ")[0] ?? "", code);
 }
