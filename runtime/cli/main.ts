@@ -18,8 +18,8 @@ import { lspCommand } from "./lsp-command.js";
 import { playgroundCommand } from "./playground-command.js";
 import { runCommand } from "./run-command.js";
 
-/** Every command, in the order `--help` lists them. */
-const COMMANDS: ReadonlyMap<string, Command> = new Map(
+/** Every command, in the order `--help` lists them (the man page and completion read it too). */
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(
   [
     checkCommand,
     fmtCommand,
