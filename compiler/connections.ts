@@ -32,10 +32,14 @@ export interface ConnectionState {
   established: boolean;
   /** Open subflows, the initial one included. */
   readonly subflows: SubflowState[];
-  readonly announced: AnnouncedAddress[];
+  /** Shared and empty (NO_ANNOUNCEMENTS) until the peer announces an address: a busy server's connections mostly have none. */
+  announced: AnnouncedAddress[];
   /** Only on the state handed back for a `removed` event: the address the peer withdrew. */
   readonly withdrawn?: AnnouncedAddress;
 }
+
+/** The announced list of connections that have none: frozen, so it is replaced before any push. */
+const NO_ANNOUNCEMENTS: AnnouncedAddress[] = Object.freeze([]) as unknown as AnnouncedAddress[];
 
 export class ConnectionTable {
   readonly connections = new Map<string, ConnectionState>();
@@ -53,7 +57,7 @@ export class ConnectionTable {
       return connection;
     }
     if (!connection) {
-      connection = { token, serverSide: false, established: false, subflows: [], announced: [] };
+      connection = { token, serverSide: false, established: false, subflows: [], announced: NO_ANNOUNCEMENTS };
       this.connections.set(token, connection);
     }
     switch (event.event) {
@@ -79,6 +83,7 @@ export class ConnectionTable {
       case "announced":
         if (event.remid !== undefined) {
           removeAnnounced(connection, event.remid);
+          if (connection.announced === NO_ANNOUNCEMENTS) connection.announced = [];
           connection.announced.push({ remid: event.remid, ...(event.daddr !== undefined ? { address: event.daddr } : {}), ...(event.dport !== undefined ? { port: event.dport } : {}) });
         }
         break;
@@ -105,9 +110,23 @@ function fillConnection(connection: ConnectionState, event: PolicyEvent): void {
   if (event.server_side !== undefined) connection.serverSide = event.server_side;
 }
 
+/**
+ * A subflow's state: the fields the event has, nothing for those it has not (a
+ * property per absent field cost memory on every subflow of every open connection).
+ * Built in one fixed order, so the subflows of one kind of event share a shape.
+ */
 function subflowOf(event: PolicyEvent): SubflowState {
-  const { family, saddr, daddr, sport, dport, locid, remid, ifindex, ifname } = event;
-  return { family, saddr, daddr, sport, dport, locid, remid, ifindex, ifname, backup: event.backup === true } as SubflowState;
+  const subflow: { -readonly [K in keyof SubflowState]: SubflowState[K] } = { backup: event.backup === true };
+  if (event.family !== undefined) subflow.family = event.family;
+  if (event.saddr !== undefined) subflow.saddr = event.saddr;
+  if (event.daddr !== undefined) subflow.daddr = event.daddr;
+  if (event.sport !== undefined) subflow.sport = event.sport;
+  if (event.dport !== undefined) subflow.dport = event.dport;
+  if (event.locid !== undefined) subflow.locid = event.locid;
+  if (event.remid !== undefined) subflow.remid = event.remid;
+  if (event.ifindex !== undefined) subflow.ifindex = event.ifindex;
+  if (event.ifname !== undefined) subflow.ifname = event.ifname;
+  return subflow;
 }
 
 function sameSubflow(subflow: SubflowState, event: PolicyEvent): boolean {
@@ -121,4 +140,5 @@ function findSubflow(connection: ConnectionState, event: PolicyEvent): SubflowSt
 function removeAnnounced(connection: ConnectionState, remid: number): void {
   const index = connection.announced.findIndex((a) => a.remid === remid);
   if (index >= 0) connection.announced.splice(index, 1);
+  if (connection.announced.length === 0) connection.announced = NO_ANNOUNCEMENTS;
 }

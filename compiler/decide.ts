@@ -49,15 +49,45 @@ export interface Decision {
   readonly actions: readonly PlannedAction[];
 }
 
+const NO_RULE: Decision = { rule: undefined, actions: [] };
+
 export function decide(model: PolicyModel, event: PolicyEvent, connection: ConnectionState | undefined, matchInterfaces: InterfaceMatcher): Decision {
+  // Only the rules of this event are tried, and an event no rule is on costs one lookup:
+  // on a busy server most events (created, subflow_established, closed, ...) are such.
+  const candidates = rulesByEvent(model).get(event.event);
+  if (candidates === undefined) return NO_RULE;
   const facts = factsOf(event, connection, matchInterfaces);
-  const rule = model.rules.find((r) => triggers(r, event, facts) && (r.condition === undefined || evaluateCondition(r.condition, facts)));
-  if (!rule) return { rule: undefined, actions: [] };
-  return { rule: { index: rule.index, at: rule.at }, actions: rule.actions.map((a) => plan(a, event, connection)) };
+  let rule: IndexedRule | undefined;
+  for (const r of candidates) {
+    if (triggers(r, facts) && (r.condition === undefined || evaluateCondition(r.condition, facts))) {
+      rule = r;
+      break;
+    }
+  }
+  if (!rule) return NO_RULE;
+  return { rule: rule.ref, actions: rule.actions.map((a) => plan(a, event, connection)) };
 }
 
-function triggers(rule: RuleModel, event: PolicyEvent, facts: Facts): boolean {
-  if (rule.event !== event.event) return false;
+/** The rules of each event, in policy order, worked out once per model (models are immutable). */
+const indexes = new WeakMap<PolicyModel, ReadonlyMap<string, readonly IndexedRule[]>>();
+type IndexedRule = RuleModel & { readonly ref: NonNullable<Decision["rule"]> };
+
+function rulesByEvent(model: PolicyModel): ReadonlyMap<string, readonly IndexedRule[]> {
+  let index = indexes.get(model);
+  if (index === undefined) {
+    const byEvent = new Map<string, IndexedRule[]>();
+    for (const rule of model.rules) {
+      const list = byEvent.get(rule.event) ?? [];
+      list.push({ ...rule, ref: { index: rule.index, at: rule.at } });
+      byEvent.set(rule.event, list);
+    }
+    index = byEvent;
+    indexes.set(model, index);
+  }
+  return index;
+}
+
+function triggers(rule: RuleModel, facts: Facts): boolean {
   return rule.iface === undefined || (facts.ifaces?.includes(rule.iface) ?? false);
 }
 

@@ -3,7 +3,7 @@
 // Reload on SIGHUP or a file change (a broken policy never replaces a working one);
 // restore what was changed on SIGTERM/SIGINT; resynchronise after an event overflow.
 import { ConnectionTable } from "../../compiler/connections.js";
-import { decide } from "../../compiler/decide.js";
+import { decide, type Decision } from "../../compiler/decide.js";
 import { endpointActions } from "../../compiler/endpoint-actions.js";
 import type { PolicyEvent as CorePolicyEvent } from "../../compiler/events.js";
 import { interfaceMatcher, type InterfaceMatcher } from "../../compiler/interfaces.js";
@@ -12,6 +12,7 @@ import type { PolicyModel } from "../../compiler/model.js";
 import { planPolicy, type Strategy } from "../../compiler/plan.js";
 import { pathManagerSysctl, policyCapabilities, probeKernelFeatures, type KernelFeatures } from "../kernel/features.js";
 import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type PolicyEvent, type SubflowSocket } from "../netlink/index.js";
+import { ruleText } from "./action-log.js";
 import { DelayedActions } from "./delayed-actions.js";
 import { Executor } from "./executor.js";
 import { applyLimits, desiredEndpoints, restoreState, saveState, setPathManager, syncEndpoints, type SavedState } from "./kernel-setup.js";
@@ -41,6 +42,8 @@ export interface DaemonOptions {
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 100;
+
+const NO_DECISION: Decision = { rule: undefined, actions: [] };
 
 interface ActivePolicy {
   readonly model: PolicyModel;
@@ -204,11 +207,13 @@ export class Daemon {
       // The failure of a retried create is its series' to answer, not the rules'.
       const claimed = this.executor.observe(core);
       const { model, strategy, matcher } = this.policy;
-      const decision = claimed ? { rule: undefined, actions: [] } : decide(model, core, connection, matcher);
-      if (decision.rule && this.options.observer) this.options.observer.ruleFired(`${decision.rule.at.file}:${decision.rule.at.line}`);
-      this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? `${decision.rule.at.file}:${decision.rule.at.line}` : null }, "event");
-      const actions = [...decision.actions, ...(strategy === "userspace" && !claimed ? endpointActions(model, core, connection, matcher) : [])];
-      this.executor.run(actions, event.event, since);
+      const decision = claimed ? NO_DECISION : decide(model, core, connection, matcher);
+      if (decision.rule && this.options.observer) this.options.observer.ruleFired(ruleText(decision.rule.at));
+      if (this.logger.isLevelEnabled("debug")) this.logger.debug({ event: event.event, token: event.token, rule: decision.rule ? ruleText(decision.rule.at) : null }, "event");
+      // No copy of the rule's actions unless endpoints add some (the hot path of a busy server).
+      const extra = strategy === "userspace" && !claimed && model.endpoints.length > 0 ? endpointActions(model, core, connection, matcher) : [];
+      const actions = extra.length > 0 ? [...decision.actions, ...extra] : decision.actions;
+      if (actions.length > 0) this.executor.run(actions, event.event, since);
       if (connection && (event.event === "established" || event.event === "subflow_established")) {
         void this.schedulers.apply(model, connection, matcher, this.pm, this.options.dryRun);
       }

@@ -11,6 +11,7 @@ import type { InterfaceMatcher } from "../../compiler/interfaces.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import type { Strategy } from "../../compiler/plan.js";
 import { NetlinkError, type Family, type InterfaceTracker, type MptcpPathManager } from "../netlink/index.js";
+import { ActionLog, ruleText } from "./action-log.js";
 import type { DelayedActions } from "./delayed-actions.js";
 import { addressesOf, LocalIds } from "./local-addresses.js";
 import type { Logger } from "./logger.js";
@@ -60,7 +61,7 @@ export class Executor {
   /** Run (or schedule) the actions of one decision; `since` is when the event arrived. */
   run(actions: readonly PlannedAction[], eventName: string, since: number): void {
     for (const action of actions) {
-      const log = this.context.logger.child({ event: eventName, rule: `${action.at.file}:${action.at.line}`, action: action.op, ...(action.token !== undefined ? { token: action.token } : {}) });
+      const log = new ActionLog(this.context.logger, action.token !== undefined ? { event: eventName, rule: ruleText(action.at), action: action.op, token: action.token } : { event: eventName, rule: ruleText(action.at), action: action.op });
       if (action.op === "log") {
         log.info({ result: "logged" }, action.message);
         this.context.observer?.action("log", "logged", since);
@@ -115,7 +116,7 @@ export class Executor {
     const { saddr, sport, daddr, dport } = event;
     if (saddr === undefined || sport === undefined || daddr === undefined || dport === undefined || this.context.dryRun) return;
     const describe = `SET_FLAGS token ${token} ${saddr}:${sport} -> ${daddr}:${dport} backup`;
-    const log = this.context.logger.child({ event: event.event, rule, action: "create", token });
+    const log = new ActionLog(this.context.logger, { event: event.event, rule, action: "create", token });
     try {
       await this.context.pm.setSubflowBackup(token, { address: saddr, port: sport }, { address: daddr, port: dport }, true);
       const subflow = this.context.table.connections.get(token)?.subflows.find((s) => s.saddr === saddr && s.sport === sport);
@@ -141,9 +142,8 @@ export class Executor {
     return this.context.delayed.cancel(token) + series;
   }
 
-  private async carryOut(action: PlannedAction, log: Logger, since: number): Promise<void> {
+  private async carryOut(action: PlannedAction, log: ActionLog, since: number): Promise<void> {
     const { table, limiter, dryRun, observer } = this.context;
-    const tokens = action.scope === "connection" ? (action.token !== undefined ? [action.token] : []) : action.scope === "every_connection" ? [...table.connections.keys()] : [];
     const strategy = this.context.policy().strategy;
     if (strategy === "userspace" && action.scope === "connection" && action.token !== undefined && !table.connections.has(action.token)) {
       log.debug({ result: "skipped" }, "the connection closed before the action");
@@ -156,7 +156,7 @@ export class Executor {
       observer?.action(action.op, "rate-limited", since);
       return;
     }
-    const requests = strategy === "kernel" ? this.kernelRequests(action) : tokens.flatMap((token) => this.userspaceRequests(action, token));
+    const requests = strategy === "kernel" ? this.kernelRequests(action) : this.userspaceRequestsFor(action);
     if (requests.length === 0) {
       log.info({ result: "nothing-to-do" }, "no kernel request needed (no matching address or subflow, or a limit is reached)");
       observer?.action(action.op, "nothing-to-do", since);
@@ -179,6 +179,13 @@ export class Executor {
         else log.warn({ result: "failed", request: request.describe }, String((error as Error)?.message ?? error));
       }
     }
+  }
+
+  /** The requests of an action under the userspace path manager: for its connection, or for each one. */
+  private userspaceRequestsFor(action: PlannedAction): Request[] {
+    if (action.scope === "connection") return action.token !== undefined ? this.userspaceRequests(action, action.token) : [];
+    if (action.scope !== "every_connection") return [];
+    return [...this.context.table.connections.keys()].flatMap((token) => this.userspaceRequests(action, token));
   }
 
   private settleCreate(token: string, key: { readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): PendingCreate | undefined {
@@ -226,21 +233,23 @@ export class Executor {
         if (limit !== undefined && connection.subflows.length - 1 + pending.length >= limit) return [];
         // `limits add_addr_accepted`: the kernel does not apply it to the userspace path
         // manager, so the daemon does: a connection uses at most N announced addresses.
-        const announced = new Set(connection.announced.map((a) => a.address));
-        if (addAddrAccepted !== undefined && announced.has(to)) {
+        const announced = addAddrAccepted !== undefined && connection.announced.length > 0 ? new Set(connection.announced.map((a) => a.address)) : undefined;
+        if (addAddrAccepted !== undefined && announced?.has(to)) {
           const used = new Set([...connection.subflows, ...pending].map((s) => s.daddr).filter((a) => a !== undefined && announced.has(a)));
           if (!used.has(to) && used.size >= addAddrAccepted) return [];
         }
         const address = local.address;
         const id = this.ids.idFor(connection, address);
         const ifindex = local.ifindex;
-        const key: PendingCreate = { saddr: address, daddr: to, dport: port, backup: action.backup, rule: `${action.at.file}:${action.at.line}` };
+        const key: PendingCreate = { saddr: address, daddr: to, dport: port, backup: action.backup, rule: ruleText(action.at) };
         return [
           {
             describe: `SUBFLOW_CREATE token ${token} ${local.address} (id ${id}) -> ${to}:${port}${action.backup ? " backup" : ""}`,
             send: async () => {
               // Counted from the moment it is sent (synchronously, before the next action is looked at).
-              this.pendingCreates.set(token, [...(this.pendingCreates.get(token) ?? []), key]);
+              const pending = this.pendingCreates.get(token);
+              if (pending) pending.push(key);
+              else this.pendingCreates.set(token, [key]);
               // The first try of `retry N` starts its series; the subflows open now are not its own.
               if (action.attempt === 1 && (action.attempts ?? 1) > 1) this.retries.started(token, action, action.attempts, { open: connection.subflows });
               try {
@@ -341,7 +350,7 @@ interface PendingCreate {
 }
 
 function ruleOf(action: PlannedAction): string {
-  return `${action.at.file}:${action.at.line}`;
+  return ruleText(action.at);
 }
 
 interface SubflowEvent {

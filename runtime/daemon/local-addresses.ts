@@ -15,33 +15,44 @@ export function addressesOf(tracker: InterfaceTracker, iface: InterfaceModel | u
 }
 
 export class LocalIds {
-  private readonly byConnection = new Map<string, Map<string, number>>();
+  /**
+   * Per connection, [address, id, address, id, ...]: most connections have one or two
+   * ids, and a Map per open connection cost several times their memory.
+   */
+  private readonly byConnection = new Map<string, (string | number)[]>();
 
   /** The id for `address` on this connection, allocated on first use. */
   idFor(connection: ConnectionState, address: string): number {
     let ids = this.byConnection.get(connection.token);
     if (!ids) {
-      ids = new Map();
+      ids = [];
       this.byConnection.set(connection.token, ids);
     }
-    const known = ids.get(address) ?? connection.subflows.find((s) => s.saddr === address && s.locid !== undefined && s.locid !== 0)?.locid;
+    const known = idIn(ids, address) ?? connection.subflows.find((s) => s.saddr === address && s.locid !== undefined && s.locid !== 0)?.locid;
     if (known !== undefined) {
-      ids.set(address, known);
+      if (idIn(ids, address) === undefined) ids.push(address, known);
       return known;
     }
-    const used = new Set<number>([0, ...ids.values(), ...connection.subflows.map((s) => s.locid ?? 0)]);
+    const used = new Set<number>([0, ...connection.subflows.map((s) => s.locid ?? 0)]);
+    for (let i = 1; i < ids.length; i += 2) used.add(ids[i] as number);
     let id = 1;
     while (used.has(id)) id += 1;
-    ids.set(address, id);
+    ids.push(address, id);
     return id;
   }
 
   /** The id given to `address`, if any. */
   existing(token: string, address: string): number | undefined {
-    return this.byConnection.get(token)?.get(address);
+    const ids = this.byConnection.get(token);
+    return ids === undefined ? undefined : idIn(ids, address);
   }
 
   forget(token: string): void {
     this.byConnection.delete(token);
   }
+}
+
+function idIn(ids: readonly (string | number)[], address: string): number | undefined {
+  for (let i = 0; i < ids.length; i += 2) if (ids[i] === address) return ids[i + 1] as number;
+  return undefined;
 }

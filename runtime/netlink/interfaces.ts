@@ -118,6 +118,12 @@ export class InterfaceTracker {
   private readonly links = new Map<number, MutableLink>();
   private readonly listeners: InterfaceListener[] = [];
   private readonly matchers = new Map<string, (name: string) => boolean>();
+  /**
+   * Answers of addresses() and interfaceOf(), kept until the next change: the daemon
+   * asks them for every event and action, and links change seldom.
+   */
+  private readonly addressCache = new Map<string, AddressInfo[]>();
+  private readonly linkOfAddress = new Map<string, LinkInfo | undefined>();
   private resyncing = false;
 
   private constructor(
@@ -194,14 +200,35 @@ export class InterfaceTracker {
   }
 
   /** Usable (not tentative) addresses of the interfaces matching `pattern`, optionally of one family. */
-  addresses(pattern: string, family?: Family): AddressInfo[] {
-    return this.resolve(pattern).flatMap((link) => link.addresses.filter((a) => !a.tentative && (family === undefined || a.family === family)));
+  addresses(pattern: string, family?: Family): readonly AddressInfo[] {
+    const key = family === undefined ? pattern : `${family}\0${pattern}`;
+    let found = this.addressCache.get(key);
+    if (found === undefined) {
+      found = this.resolve(pattern).flatMap((link) => link.addresses.filter((a) => !a.tentative && (family === undefined || a.family === family)));
+      this.addressCache.set(key, found);
+    }
+    return found;
   }
 
   /** Which interface holds this address, if any. */
   interfaceOf(address: string): LinkInfo | undefined {
-    for (const link of this.links.values()) if (link.addresses.some((a) => a.address === address)) return link;
-    return undefined;
+    if (this.linkOfAddress.has(address)) return this.linkOfAddress.get(address);
+    let found: LinkInfo | undefined;
+    for (const link of this.links.values())
+      if (link.addresses.some((a) => a.address === address)) {
+        found = link;
+        break;
+      }
+    // Bounded: addresses that are not this host's (a peer's, asked about by mistake) must not pile up.
+    if (this.linkOfAddress.size >= 1024) this.linkOfAddress.clear();
+    this.linkOfAddress.set(address, found);
+    return found;
+  }
+
+  /** Links or addresses changed: what was worked out from them no longer holds. */
+  private changed(): void {
+    this.addressCache.clear();
+    this.linkOfAddress.clear();
   }
 
   private emit(event: PolicyEvent): void {
@@ -222,6 +249,7 @@ export class InterfaceTracker {
     try {
       const before = new Map([...this.links].map(([i, l]) => [i, { ...l, addresses: [...l.addresses] }]));
       this.links.clear();
+      this.changed();
       await this.load();
       const time = Date.now();
       for (const [ifindex, old] of before) {
@@ -249,6 +277,7 @@ export class InterfaceTracker {
 
   /** Apply one rtnetlink message; `announce` emits events for what changed. */
   private apply(message: NlMessage, announce: boolean): void {
+    this.changed();
     try {
       if (message.type === RTM_NEWLINK || message.type === RTM_DELLINK) this.applyLink(decodeLinkMessage(message), announce);
       else if (message.type === RTM_NEWADDR || message.type === RTM_DELADDR) {

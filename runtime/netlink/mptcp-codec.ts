@@ -5,7 +5,7 @@
 // set's `port` in host order (`ip mptcp` does the same) while event ports are
 // big-endian.
 import { familyName, familyNumber, formatIpv4, formatIpv6, parseAddress, type Family } from "./addresses.js";
-import { AttrWriter, encodeGenlHeader, forEachAttr, parseGenl, readUint, toHex } from "./codec.js";
+import { AttrWriter, encodeGenlHeader, forEachAttr, NetlinkDecodeError, parseGenl, readUint, toHex } from "./codec.js";
 import {
   MPTCP_ATTR,
   MPTCP_PM_ADDR_ATTR,
@@ -15,6 +15,7 @@ import {
   MPTCP_PM_EV_FLAG_DENY_JOIN_ID0,
   MPTCP_PM_EV_FLAG_SERVER_SIDE,
   MPTCP_PM_VER,
+  NLA_TYPE_MASK,
   type EndpointFlagName,
 } from "./constants.js";
 import { MPTCP_EVENT_NAMES, type PolicyEvent } from "./policy-event.js";
@@ -232,6 +233,10 @@ type MutableEvent = { -readonly [K in keyof PolicyEvent]: PolicyEvent[K] };
  * Decode one message of the mptcp_pm_events group (a generic netlink payload:
  * genl header and attributes) into a PolicyEvent without `time` or `ifname`.
  * Attributes with an unexpected size, and unknown ones, go to `raw`.
+ *
+ * The daemon's hot path: every event of every connection comes through here, so the
+ * attributes are read in place (no Buffer view, no closure per attribute) and the
+ * address strings are shared between events (see internIpv4).
  */
 export function decodeMptcpEvent(genlPayload: Buffer): PolicyEvent {
   const cmd = genlPayload[0] ?? 0;
@@ -239,94 +244,119 @@ export function decodeMptcpEvent(genlPayload: Buffer): PolicyEvent {
   const event: MutableEvent = name ? { event: name } : { event: "unknown", cmd };
   let raw: Record<string, string> | undefined;
   let evFlags = 0;
-  const keep = (type: number, data: Buffer): void => {
-    raw ??= {};
-    raw[String(type)] = toHex(data);
-  };
-  forEachAttr(genlPayload.subarray(4), (type, data) => {
-    const n = data.length;
+  const end = genlPayload.length;
+  let offset = 4;
+  while (offset + 4 <= end) {
+    const length = genlPayload.readUInt16LE(offset);
+    const type = genlPayload.readUInt16LE(offset + 2) & NLA_TYPE_MASK;
+    if (length < 4 || offset + length > end) throw new NetlinkDecodeError(`bad attribute length ${length} at offset ${offset - 4} of ${end - 4}`);
+    const at = offset + 4;
+    const n = length - 4;
+    offset += (length + 3) & ~3;
+    let known = true;
     switch (type) {
       case MPTCP_ATTR.TOKEN:
-        if (n === 4) event.token = tokenText(data.readUInt32LE(0));
-        else keep(type, data);
+        if (n === 4) event.token = tokenText(genlPayload.readUInt32LE(at));
+        else known = false;
         break;
       case MPTCP_ATTR.FAMILY: {
-        const family = n === 2 ? familyName(data.readUInt16LE(0)) : undefined;
+        const family = n === 2 ? familyName(genlPayload.readUInt16LE(at)) : undefined;
         if (family) event.family = family;
-        else keep(type, data);
+        else known = false;
         break;
       }
       case MPTCP_ATTR.LOC_ID:
-        if (n === 1) event.locid = data[0];
-        else keep(type, data);
+        if (n === 1) event.locid = genlPayload[at];
+        else known = false;
         break;
       case MPTCP_ATTR.REM_ID:
-        if (n === 1) event.remid = data[0];
-        else keep(type, data);
+        if (n === 1) event.remid = genlPayload[at];
+        else known = false;
         break;
       case MPTCP_ATTR.SADDR4:
-        if (n === 4) event.saddr = formatIpv4(data);
-        else keep(type, data);
+        if (n === 4) event.saddr = internIpv4(genlPayload.readUInt32BE(at));
+        else known = false;
         break;
       case MPTCP_ATTR.SADDR6:
-        if (n >= 16) event.saddr = formatIpv6(data);
-        else keep(type, data);
+        if (n >= 16) event.saddr = formatIpv6(genlPayload, at);
+        else known = false;
         break;
       case MPTCP_ATTR.DADDR4:
-        if (n === 4) event.daddr = formatIpv4(data);
-        else keep(type, data);
+        if (n === 4) event.daddr = internIpv4(genlPayload.readUInt32BE(at));
+        else known = false;
         break;
       case MPTCP_ATTR.DADDR6:
-        if (n >= 16) event.daddr = formatIpv6(data);
-        else keep(type, data);
+        if (n >= 16) event.daddr = formatIpv6(genlPayload, at);
+        else known = false;
         break;
       case MPTCP_ATTR.SPORT:
-        if (n === 2) event.sport = data.readUInt16BE(0);
-        else keep(type, data);
+        if (n === 2) event.sport = genlPayload.readUInt16BE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.DPORT:
-        if (n === 2) event.dport = data.readUInt16BE(0);
-        else keep(type, data);
+        if (n === 2) event.dport = genlPayload.readUInt16BE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.BACKUP:
-        if (n === 1) event.backup = data[0] !== 0;
-        else keep(type, data);
+        if (n === 1) event.backup = genlPayload[at] !== 0;
+        else known = false;
         break;
       case MPTCP_ATTR.ERROR:
-        if (n >= 1) event.error = readUint(data) ?? data[0];
-        else keep(type, data);
+        if (n >= 1) event.error = readUint(genlPayload.subarray(at, at + n)) ?? genlPayload[at];
+        else known = false;
         break;
       case MPTCP_ATTR.FLAGS:
-        if (n === 2) evFlags = event.flags = data.readUInt16LE(0);
-        else keep(type, data);
+        if (n === 2) evFlags = event.flags = genlPayload.readUInt16LE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.TIMEOUT:
-        if (n === 4) event.timeout = data.readUInt32LE(0);
-        else keep(type, data);
+        if (n === 4) event.timeout = genlPayload.readUInt32LE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.IF_IDX:
-        if (n === 4) event.ifindex = data.readInt32LE(0);
-        else keep(type, data);
+        if (n === 4) event.ifindex = genlPayload.readInt32LE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.RESET_REASON:
-        if (n === 4) event.reset_reason = data.readUInt32LE(0);
-        else keep(type, data);
+        if (n === 4) event.reset_reason = genlPayload.readUInt32LE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.RESET_FLAGS:
-        if (n === 4) event.reset_flags = data.readUInt32LE(0);
-        else keep(type, data);
+        if (n === 4) event.reset_flags = genlPayload.readUInt32LE(at);
+        else known = false;
         break;
       case MPTCP_ATTR.SERVER_SIDE:
-        if (n === 1) event.server_side = data[0] !== 0;
-        else keep(type, data);
+        if (n === 1) event.server_side = genlPayload[at] !== 0;
+        else known = false;
         break;
       default:
-        keep(type, data);
+        known = false;
     }
-  });
+    if (!known) {
+      raw ??= {};
+      raw[String(type)] = toHex(genlPayload.subarray(at, at + n));
+    }
+  }
   if (evFlags & MPTCP_PM_EV_FLAG_SERVER_SIDE) event.server_side = true;
   if (evFlags & MPTCP_PM_EV_FLAG_DENY_JOIN_ID0) event.deny_join_id0 = true;
   if ((cmd === 1 || cmd === 2) && event.server_side === undefined) event.server_side = false;
   if (raw) event.raw = raw;
   return event;
+}
+
+/**
+ * IPv4 text by address, shared: a busy server sees the same few local and many
+ * remote addresses in every event, and the connection table keeps them per
+ * connection and subflow. Bounded: emptied when it holds INTERNED_MAX addresses.
+ */
+const interned = new Map<number, string>();
+const INTERNED_MAX = 4096;
+function internIpv4(address: number): string {
+  let text = interned.get(address);
+  if (text === undefined) {
+    if (interned.size >= INTERNED_MAX) interned.clear();
+    text = `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
+    interned.set(address, text);
+  }
+  return text;
 }

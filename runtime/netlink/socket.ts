@@ -25,6 +25,9 @@ import {
 import { errnoName, hintFor, NetlinkError, NetlinkSetupError } from "./errors.js";
 import { netlinkRaw } from "./native.js";
 
+/** A batch of requests stays well under the socket's send buffer (net.core.wmem_default, 208 KiB). */
+const MAX_BATCH_BYTES = 32 << 10;
+
 type Raw = InstanceType<typeof import("netlink/dist/raw.js").RawNetlinkSocket>;
 
 export interface NetlinkSocketOptions {
@@ -79,6 +82,11 @@ export class NetlinkSocket {
   private seq = Math.floor(Math.random() * 0x7fffffff) + 1;
   private closed = false;
   private keepAlive = false;
+  /** Requests waiting for the end of this turn of the event loop, sent together by flush(). */
+  private outbox: Buffer[] = [];
+  private outboxSeqs: number[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
   private readonly timeoutMs: number;
   /** One sweep timer for every request's deadline (cheaper than a timer per request). */
   private sweeper: NodeJS.Timeout | undefined;
@@ -166,9 +174,47 @@ export class NetlinkSocket {
       });
       if (this.pending.size === 1) this.raw.ref();
       this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs)).unref();
-      this.raw.send(message, {}, (error?: NodeJS.ErrnoException) => {
-        if (error) this.settle(seq, new NetlinkError({ errno: error.errno ?? 5, request: options.describe, extack: `sending failed: ${error.message}` }));
-      });
+      if (options.dump) {
+        // A dump goes alone (the kernel runs one at a time per socket), after what is queued.
+        this.flush();
+        this.transmit(message, [seq]);
+        return;
+      }
+      this.outbox.push(message);
+      this.outboxSeqs.push(seq);
+      this.outboxBytes += message.length;
+      if (this.outboxBytes >= MAX_BATCH_BYTES) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Send what is queued as one datagram: the kernel reads every message of it in turn
+   * and answers each by its sequence number, as if sent one by one. The requests of
+   * one turn of the event loop (a burst of events, each with its rule's action) cost
+   * one system call and one completion instead of one each.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const messages = this.outbox;
+    const seqs = this.outboxSeqs;
+    this.outbox = [];
+    this.outboxSeqs = [];
+    this.outboxBytes = 0;
+    this.transmit(messages.length === 1 ? (messages[0] as Buffer) : Buffer.concat(messages), seqs);
+  }
+
+  private transmit(datagram: Buffer, seqs: readonly number[]): void {
+    this.raw.send(datagram, {}, (error?: NodeJS.ErrnoException) => {
+      if (!error) return;
+      for (const seq of seqs) {
+        const pending = this.pending.get(seq);
+        if (pending) this.settle(seq, new NetlinkError({ errno: error.errno ?? 5, request: pending.options.describe, extack: `sending failed: ${error.message}` }));
+      }
     });
   }
 
