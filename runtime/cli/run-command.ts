@@ -4,6 +4,8 @@ import type { LevelWithSilent } from "pino";
 import { DEFAULT_CONFIG, loadPolicy } from "../daemon/policy-source.js";
 import { DEFAULT_STATE_DIR } from "../daemon/saved-state.js";
 import { hasNetAdmin, mptcpProblem } from "../daemon/preflight.js";
+import type { Logger } from "../daemon/logger.js";
+import { parseListenAddress, type ListenAddress } from "../daemon/metrics-server.js";
 import type { Command } from "./command.js";
 import { UsageError } from "./errors.js";
 import { writeErr } from "./output.js";
@@ -19,7 +21,7 @@ function parseInterval(text: string, flag: string): number {
 export const runCommand: Command = {
   name: "run",
   summary: "run the daemon: enforce a policy on this network namespace",
-  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions] [--sample-interval D] [--scheduler-interval D]
+  usage: `Usage: mptcp-policy run [--config PATH] [--dry-run] [--log-level LEVEL] [--insecure-permissions] [--sample-interval D] [--scheduler-interval D] [--metrics ADDR:PORT]
 
 Configures the kernel's MPTCP path manager for the policy in PATH (default
 ${DEFAULT_CONFIG}), follows the kernel's MPTCP events and the interfaces of the
@@ -46,6 +48,9 @@ Options:
                            metrics; off: leave them alone
   --scheduler-interval D   how often the approximation samples the metrics and
                            re-decides, e.g. 500ms (default), 250ms, 2s
+  --metrics ADDR:PORT      serve Prometheus metrics on http://ADDR:PORT/metrics
+                           (off unless given), e.g. 127.0.0.1:9101, [::1]:9101;
+                           see docs/operations.md
   -h, --help               show this help`,
   options: {
     config: { type: "string", default: DEFAULT_CONFIG },
@@ -57,6 +62,7 @@ Options:
     "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
     "sample-interval": { type: "string", default: "100ms" },
     "scheduler-interval": { type: "string", default: "500ms" },
+    metrics: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
   async run(values) {
@@ -70,6 +76,9 @@ Options:
     if (fallback !== "approximate" && fallback !== "off") throw new UsageError("--scheduler-fallback must be 'approximate' or 'off'");
     const sampleIntervalMs = parseInterval(String(values["sample-interval"]), "--sample-interval");
     const schedulerIntervalMs = parseInterval(String(values["scheduler-interval"]), "--scheduler-interval");
+    const metricsAt = values["metrics"] === undefined ? undefined : parseListenAddress(String(values["metrics"]));
+    if (values["metrics"] !== undefined && !metricsAt)
+      throw new UsageError(`--metrics must be ADDR:PORT, such as 127.0.0.1:9101 or [::1]:9101 (got '${String(values["metrics"])}')`);
     const refuse = (reason: string) => {
       writeErr(`mptcp-policy: ${reason}`);
       return 1;
@@ -84,7 +93,23 @@ Options:
     }
     const logger = createLogger(level, process.stdout);
     for (const warning of loaded.warnings) logger.warn(warning);
-    const daemon = new Daemon({ config, dryRun: values["dry-run"] === true, insecurePermissions: values["insecure-permissions"] === true, watch: values["no-watch"] !== true, schedulerFallback: fallback, stateDir: String(values["state-dir"]), sampleIntervalMs, schedulerIntervalMs }, logger);
+    // The listener comes first: a port in use is a refusal to start, before the kernel is touched.
+    const metrics = metricsAt ? await startMetrics(metricsAt, logger) : undefined;
+    if (typeof metrics === "string") return refuse(metrics);
+    const daemon = new Daemon(
+      {
+        config,
+        dryRun: values["dry-run"] === true,
+        insecurePermissions: values["insecure-permissions"] === true,
+        watch: values["no-watch"] !== true,
+        schedulerFallback: fallback,
+        stateDir: String(values["state-dir"]),
+        sampleIntervalMs,
+        schedulerIntervalMs,
+        ...(metrics ? { observer: metrics.observer } : {}),
+      },
+      logger,
+    );
     // Signals are handled from the start: a SIGHUP during start-up must not kill the
     // daemon (its default action), and a SIGTERM must still restore what was changed.
     let started = false;
@@ -94,15 +119,31 @@ Options:
       if (started) void daemon.reload("SIGHUP");
       else logger.info("SIGHUP during start-up: the policy just loaded is the current one");
     });
-    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void daemon.stop(signal).then(() => stopped?.(0)));
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void daemon.stop(signal).then(() => (metrics?.server.close(), stopped?.(0))));
     try {
       await daemon.start(loaded.model);
     } catch (error) {
       await daemon.stop("start failed");
+      metrics?.server.close();
       return refuse(`could not start: ${(error as Error).message}`);
     }
+    metrics?.observer.policyLoaded(loaded.files);
     started = true;
     daemon.watchFiles();
     return done;
   },
 };
+
+/** The metrics and their listener, or the one-line reason it could not listen. */
+async function startMetrics(at: ListenAddress, logger: Logger) {
+  const { DaemonMetrics } = await import("../daemon/metrics.js");
+  const { serveMetrics } = await import("../daemon/metrics-server.js");
+  const observer = new DaemonMetrics(logger);
+  try {
+    const server = await serveMetrics(observer.registry, at);
+    logger.info({ address: at.host, port: at.port }, "metrics served at /metrics");
+    return { observer, server };
+  } catch (error) {
+    return `--metrics ${at.host.includes(":") ? `[${at.host}]` : at.host}:${at.port}: cannot listen (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+}

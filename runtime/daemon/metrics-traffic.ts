@@ -91,7 +91,12 @@ export class TrafficAccounting {
         this.pending.delete(token);
         continue;
       }
-      const moved = subflows.find((s) => s.token === token && this.ifaceOf(s) !== pending.from && (s.tcp?.bytes_acked ?? 0) + (s.tcp?.bytes_received ?? 0) > (pending.before.get(keyOf(s)) ?? 0));
+      const moved = subflows.find(
+        (s) =>
+          s.token === token &&
+          this.ifaceOf(s) !== pending.from &&
+          (s.tcp?.bytes_acked ?? 0) + (s.tcp?.bytes_received ?? 0) > (pending.before.get(keyOf(s)) ?? 0),
+      );
       if (!moved) continue;
       this.pending.delete(token);
       this.sinks.failover(pending.from, this.ifaceOf(moved), (now - pending.since) / 1000);

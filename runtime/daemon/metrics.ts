@@ -17,7 +17,15 @@ export const METRICS_SAMPLE_MS = 1000;
 export const FAST_SAMPLE_MS = 20;
 
 /** MP_RST reason codes (RFC 8684, 3.6). */
-const RESET_REASONS = ["unspecified", "mptcp_specific", "lack_of_resources", "administratively_prohibited", "too_much_outstanding_data", "unacceptable_performance", "middlebox_interference"];
+const RESET_REASONS = [
+  "unspecified",
+  "mptcp_specific",
+  "lack_of_resources",
+  "administratively_prohibited",
+  "too_much_outstanding_data",
+  "unacceptable_performance",
+  "middlebox_interference",
+];
 
 export class DaemonMetrics implements DaemonObserver {
   readonly registry = new Registry();
@@ -41,19 +49,63 @@ export class DaemonMetrics implements DaemonObserver {
 
   private readonly events = this.counter("mptcp_policy_events_total", "Kernel MPTCP and interface events received, by event name.", ["event"]);
   private readonly ruleFires = this.counter("mptcp_policy_rule_fires_total", "Events a rule matched, by rule (file:line).", ["rule"]);
-  private readonly actions = this.counter("mptcp_policy_actions_total", "Actions carried out, by operation and result (ok, dry-run, nothing-to-do, rate-limited, skipped, or the kernel's errno name).", ["op", "result"]);
-  private readonly latency = new Histogram({ name: "mptcp_policy_event_to_action_seconds", help: "Time from an event's arrival to the kernel's acknowledgement of the request it caused.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry] });
-  private readonly closes = this.counter("mptcp_policy_subflow_closes_total", "Subflows closed, by interface and reason (errno name, MP_RST reason, or none for a clean close).", ["iface", "reason"]);
-  private readonly bytesSent = this.counter("mptcp_policy_bytes_sent_total", "Bytes sent on subflows and acknowledged by the peer, by interface, since the daemon started (sampled: see docs/operations.md).", ["iface"]);
-  private readonly bytesReceived = this.counter("mptcp_policy_bytes_received_total", "Bytes received on subflows, by interface, since the daemon started (sampled: see docs/operations.md).", ["iface"]);
-  private readonly failovers = this.counter("mptcp_policy_failovers_total", "Connections that lost their last active subflow and then moved data on another interface.", ["from", "to"]);
-  private readonly failoverSeconds = new Histogram({ name: "mptcp_policy_failover_seconds", help: "Time from losing the last active subflow to data flowing on another interface.", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [this.registry] });
-  private readonly kernelErrors = this.counter("mptcp_policy_kernel_errors_total", "Requests the kernel refused, by command and errno name.", ["command", "errno"]);
-  private readonly resyncs = this.counter("mptcp_policy_resyncs_total", "Rebuilds of the connection table from sock_diag, by cause (start, overflow).", ["cause"]);
+  private readonly actions = this.counter(
+    "mptcp_policy_actions_total",
+    "Actions carried out, by operation and result (ok, dry-run, nothing-to-do, rate-limited, skipped, or the kernel's errno name).",
+    ["op", "result"],
+  );
+  private readonly latency = new Histogram({
+    name: "mptcp_policy_event_to_action_seconds",
+    help: "Time from an event's arrival to the kernel's acknowledgement of the request it caused.",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly closes = this.counter(
+    "mptcp_policy_subflow_closes_total",
+    "Subflows closed, by interface and reason (errno name, MP_RST reason, or none for a clean close).",
+    ["iface", "reason"],
+  );
+  private readonly bytesSent = this.counter(
+    "mptcp_policy_bytes_sent_total",
+    "Bytes sent on subflows and acknowledged by the peer, by interface, since the daemon started (sampled: see docs/operations.md).",
+    ["iface"],
+  );
+  private readonly bytesReceived = this.counter(
+    "mptcp_policy_bytes_received_total",
+    "Bytes received on subflows, by interface, since the daemon started (sampled: see docs/operations.md).",
+    ["iface"],
+  );
+  private readonly failovers = this.counter(
+    "mptcp_policy_failovers_total",
+    "Connections that lost their last active subflow and then moved data on another interface.",
+    ["from", "to"],
+  );
+  private readonly failoverSeconds = new Histogram({
+    name: "mptcp_policy_failover_seconds",
+    help: "Time from losing the last active subflow to data flowing on another interface.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly kernelErrors = this.counter("mptcp_policy_kernel_errors_total", "Requests the kernel refused, by command and errno name.", [
+    "command",
+    "errno",
+  ]);
+  private readonly resyncs = this.counter("mptcp_policy_resyncs_total", "Rebuilds of the connection table from sock_diag, by cause (start, overflow).", [
+    "cause",
+  ]);
   private readonly reloadFailures = this.counter("mptcp_policy_reload_failures_total", "Reloads rejected because the new policy had errors.", []);
   private readonly reloads = this.counter("mptcp_policy_reloads_total", "Policies put in force after start (reloads that succeeded).", []);
-  private readonly policyInfo = new Gauge({ name: "mptcp_policy_policy_loaded", help: "The policy in force: 1, labelled with the SHA-256 of its files and the path manager strategy.", labelNames: ["sha256", "strategy"], registers: [this.registry] });
-  private readonly policyTime = new Gauge({ name: "mptcp_policy_policy_loaded_timestamp_seconds", help: "When the policy in force was loaded (Unix time).", registers: [this.registry] });
+  private readonly policyInfo = new Gauge({
+    name: "mptcp_policy_policy_loaded",
+    help: "The policy in force: 1, labelled with the SHA-256 of its files and the path manager strategy.",
+    labelNames: ["sha256", "strategy"],
+    registers: [this.registry],
+  });
+  private readonly policyTime = new Gauge({
+    name: "mptcp_policy_policy_loaded_timestamp_seconds",
+    help: "When the policy in force was loaded (Unix time).",
+    registers: [this.registry],
+  });
   private loads = 0;
 
   constructor(private readonly logger: Logger) {
@@ -113,7 +165,9 @@ export class DaemonMetrics implements DaemonObserver {
     const connection = this.view?.table.connections.get(event.token);
     const lost = connection?.subflows.find((s) => s.saddr === event.saddr && s.sport === event.sport);
     if (event.event === "subflow_stale" ? lost?.backup === true : event.backup === true) return;
-    const activeLeft = (connection?.subflows ?? []).some((s) => !s.backup && !stale.has(`${s.saddr} ${s.sport}`) && !(s.saddr === event.saddr && s.sport === event.sport));
+    const activeLeft = (connection?.subflows ?? []).some(
+      (s) => !s.backup && !stale.has(`${s.saddr} ${s.sport}`) && !(s.saddr === event.saddr && s.sport === event.sport),
+    );
     if (!activeLeft && connection) {
       this.traffic.lostLastActive(event.token, this.ifaceOfEvent(event), monotonicNow());
       // A sample under way schedules the next one itself, at the fast interval now.
@@ -176,7 +230,8 @@ export class DaemonMetrics implements DaemonObserver {
       this.traffic.sample(monotonicNow(), subflows);
       this.sampleFailures = 0;
     } catch (error) {
-      if (this.sampleFailures++ === 0) this.logger.warn({ err: error }, "metrics: could not sample the subflows (sock_diag): bytes and subflow gauges wait for the next sample");
+      if (this.sampleFailures++ === 0)
+        this.logger.warn({ err: error }, "metrics: could not sample the subflows (sock_diag): bytes and subflow gauges wait for the next sample");
     } finally {
       this.sampling = false;
     }
@@ -191,7 +246,12 @@ export class DaemonMetrics implements DaemonObserver {
 
   private ifaceOfEvent(event: PolicyEvent): string {
     const tracker = this.view?.tracker;
-    return event.ifname ?? (event.ifindex !== undefined ? tracker?.nameOf(event.ifindex) : undefined) ?? (event.saddr !== undefined ? tracker?.interfaceOf(event.saddr)?.ifname : undefined) ?? "unknown";
+    return (
+      event.ifname ??
+      (event.ifindex !== undefined ? tracker?.nameOf(event.ifindex) : undefined) ??
+      (event.saddr !== undefined ? tracker?.interfaceOf(event.saddr)?.ifname : undefined) ??
+      "unknown"
+    );
   }
 }
 
