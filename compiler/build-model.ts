@@ -4,7 +4,7 @@ import { baseValue, checkAddress } from "../language/checker/values.js";
 import { positionAt, type Span } from "../language/source.js";
 import type { Action, AddressLiteral, Condition, Name, PolicyFile, Step } from "../language/syntax-tree.js";
 import { ERRNO_NAMES, type EndpointFlag, type MetricName } from "../language/vocabulary.js";
-import type { ActionModel, AddressModel, ConditionModel, EndpointModel, InterfaceModel, LimitsModel, PolicyModel, RuleModel, SchedulerModel, SourceRef, StepModel } from "./model.js";
+import type { ActionModel, AddressModel, ConditionModel, EndpointModel, InterfaceModel, LimitsModel, PolicyModel, RuleModel, SchedulerModel, SelectionModel, SourceRef, StepModel } from "./model.js";
 
 export function buildModel(files: readonly PolicyFile[]): PolicyModel {
   const interfaces: InterfaceModel[] = [];
@@ -12,6 +12,7 @@ export function buildModel(files: readonly PolicyFile[]): PolicyModel {
   const endpoints: EndpointModel[] = [];
   const rules: RuleModel[] = [];
   const schedulers: SchedulerModel[] = [];
+  const selections: SelectionModel[] = [];
   for (const file of files) {
     for (const s of file.statements) {
       switch (s.kind) {
@@ -50,10 +51,13 @@ export function buildModel(files: readonly PolicyFile[]): PolicyModel {
             at: ref(s.span),
           });
           break;
+        case "Mptcp":
+          selections.push({ condition: condition(s.condition), at: ref(s.span) });
+          break;
       }
     }
   }
-  return { interfaces, limits, endpoints, rules, schedulers };
+  return { interfaces, limits, endpoints, rules, schedulers, ...(selections.length > 0 ? { selections } : {}) };
 }
 
 export function ref(at: Span): SourceRef {
@@ -104,6 +108,17 @@ function condition(c: Condition): ConditionModel {
       return c.subject.text === "subflows"
         ? { op: "subflows", cmp: c.op, value: c.value.value }
         : { op: "metric", metric: c.subject.text as MetricName, cmp: c.op, value: baseValue(c.value) };
+    case "Process":
+      switch (c.test) {
+        case "program":
+          return { op: "program", pattern: c.value.kind === "String" ? c.value.value : "" };
+        case "unit":
+          return { op: "unit", name: c.value.kind === "String" ? c.value.value : "" };
+        case "cgroup":
+          return { op: "cgroup", path: c.value.kind === "String" ? c.value.value : "" };
+        case "user":
+          return { op: "user", uid: c.value.kind === "Number" ? c.value.value : -1 };
+      }
   }
 }
 

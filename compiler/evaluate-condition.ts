@@ -57,6 +57,12 @@ export function evaluateCondition(condition: ConditionModel, facts: Facts): bool
       const value = facts.metrics?.[condition.metric];
       return value !== undefined && compare(value, condition.cmp, condition.value);
     }
+    case "program":
+    case "unit":
+    case "cgroup":
+    case "user":
+      // Facts of the process that created a socket: no event carries them (E704).
+      return false;
   }
 }
 

@@ -32,6 +32,14 @@ export function describeCondition(c: ConditionModel): string {
       return `the number of subflows ${words(c.cmp)} ${c.value}`;
     case "metric":
       return `${c.metric} ${words(c.cmp)} ${c.value}`;
+    case "program":
+      return /[*?[]/.test(c.pattern) ? `the program's name matches "${c.pattern}"` : `the program is "${c.pattern}"`;
+    case "unit":
+      return `the socket is created in systemd unit ${c.name} (its cgroup or below)`;
+    case "cgroup":
+      return `the socket is created in cgroup ${c.path} or below`;
+    case "user":
+      return `the user id is ${c.uid}`;
   }
 }
 

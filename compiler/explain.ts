@@ -5,6 +5,7 @@ import { describeCondition } from "./explain-conditions.js";
 import { explainSchedulers, type SchedulerExplainOptions } from "./explain-schedulers.js";
 import type { ActionModel, PolicyModel } from "./model.js";
 import { planPolicy, type Plan } from "./plan.js";
+import { explainProgramSelection } from "./programs/plan.js";
 import { nominalRetryDelaysUs, RETRY_CAP_US } from "./retries.js";
 
 export { describeCondition } from "./explain-conditions.js";
@@ -37,6 +38,7 @@ export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)
     for (const action of rule.actions) lines.push(`  - ${describeAction(action)}${action.afterUs > 0 ? `, after ${formatDelay(action.afterUs)}` : ""}${describeRetries(action)}`);
   }
   lines.push(...explainSchedulers(model, plan.strategy, options));
+  lines.push(...explainProgramSelection(model));
   return `${lines.join("\n")}\n`;
 }
 

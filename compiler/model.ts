@@ -17,6 +17,21 @@ export interface PolicyModel {
   readonly rules: readonly RuleModel[];
   /** In source order: the first scheduler whose `for` matches serves a connection. */
   readonly schedulers: readonly SchedulerModel[];
+  /**
+   * `mptcp for CONDITION` statements, in source order: a TCP socket becomes MPTCP when
+   * it is created if any of them matches (compiler/programs/). Absent in models made
+   * before the statement existed: read it through `selectionsOf`.
+   */
+  readonly selections?: readonly SelectionModel[];
+}
+
+export interface SelectionModel {
+  readonly condition: ConditionModel;
+  readonly at: SourceRef;
+}
+
+export function selectionsOf(model: PolicyModel): readonly SelectionModel[] {
+  return model.selections ?? [];
 }
 
 export interface InterfaceModel {
@@ -69,7 +84,12 @@ export type ConditionModel =
   | { readonly op: "backup" | "active" | "stale" }
   | { readonly op: "error"; readonly errno: number; readonly name?: string }
   | { readonly op: "subflows"; readonly cmp: Comparison; readonly value: number }
-  | { readonly op: "metric"; readonly metric: MetricName; readonly cmp: Comparison; readonly value: number };
+  | { readonly op: "metric"; readonly metric: MetricName; readonly cmp: Comparison; readonly value: number }
+  /** The process creating a socket: only in `mptcp for`. */
+  | { readonly op: "program"; readonly pattern: string }
+  | { readonly op: "unit"; readonly name: string }
+  | { readonly op: "cgroup"; readonly path: string }
+  | { readonly op: "user"; readonly uid: number };
 
 interface ActionBase {
   /** Delay before the action is carried out, in microseconds (0: at once). */

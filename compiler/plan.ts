@@ -6,6 +6,7 @@
 // daemon carries out the static endpoints too. A pure function of the model.
 import { EVENT_BY_NAME } from "../language/vocabulary.js";
 import type { ActionModel, EndpointModel, PolicyModel, RuleModel, SourceRef } from "./model.js";
+import { planProgramSelection, type PlannedProgramSelection } from "./programs/plan.js";
 
 export type Strategy = "kernel" | "userspace";
 
@@ -24,6 +25,8 @@ export interface Plan {
   readonly limits: { readonly subflows?: number; readonly add_addr_accepted?: number; readonly enforced_by: "kernel" | "daemon"; readonly commands: readonly PlannedCommand[] };
   readonly endpoints: readonly PlannedEndpoint[];
   readonly rules: readonly PlannedRule[];
+  /** `mptcp for`: the BPF program on socket creation; absent without such a statement. */
+  readonly program_selection?: PlannedProgramSelection;
 }
 
 export interface PlannedEndpoint {
@@ -59,6 +62,7 @@ export function planPolicy(model: PolicyModel): Plan {
         : "every rule reacts to interface events by changing endpoints, which the in-kernel path manager applies to all connections itself",
     );
   }
+  const selection = planProgramSelection(model);
   const limitAttributes = { ...(model.limits.subflows !== undefined ? { subflows: model.limits.subflows } : {}), ...(model.limits.addAddrAccepted !== undefined ? { add_addr_accepted: model.limits.addAddrAccepted } : {}) };
   return {
     strategy,
@@ -71,6 +75,7 @@ export function planPolicy(model: PolicyModel): Plan {
     },
     endpoints: model.endpoints.map((e) => planEndpoint(e, strategy)),
     rules: model.rules.map((r) => planRule(r, strategy)),
+    ...(selection ? { program_selection: selection } : {}),
   };
 }
 

@@ -48,6 +48,12 @@ export const CODES = {
   E501: "not a metric",
   E502: "condition not available in a scheduler",
   E503: "scheduler without steps",
+  // Program selection (`mptcp for`)
+  E700: "condition not known when a socket is created",
+  E701: "invalid program name",
+  E702: "invalid unit name",
+  E703: "invalid cgroup path",
+  E704: "process test outside `mptcp for`",
   // Warnings
   W600: "possible subflow storm",
   W601: "rule shadowed by an earlier one",

@@ -22,6 +22,8 @@ import type {
   Predicate,
   Rule,
   SchedulerDecl,
+  MptcpDecl,
+  ProcessCondition,
   Statement,
   Step,
   StringLiteral,
@@ -53,6 +55,7 @@ const K = {
   any: kw("any"),
   backup: kw("backup"),
   by: kw("by"),
+  cgroup: kw("cgroup"),
   create: kw("create"),
   destroy: kw("destroy"),
   endpoint: kw("endpoint"),
@@ -69,10 +72,12 @@ const K = {
   local: kw("local"),
   log: kw("log"),
   lowest: kw("lowest"),
+  mptcp: kw("mptcp"),
   not: kw("not"),
   on: kw("on"),
   or: kw("or"),
   port: kw("port"),
+  program: kw("program"),
   redundant: kw("redundant"),
   remote: kw("remote"),
   retry: kw("retry"),
@@ -83,7 +88,9 @@ const K = {
   subflows: kw("subflows"),
   then: kw("then"),
   to: kw("to"),
+  unit: kw("unit"),
   use: kw("use"),
+  user: kw("user"),
   via: kw("via"),
   where: kw("where"),
   withdraw: kw("withdraw"),
@@ -247,7 +254,16 @@ export class PolicyParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.endpointDecl) },
     { ALT: () => this.SUBRULE(this.rule) },
     { ALT: () => this.SUBRULE(this.schedulerDecl) },
+    { ALT: () => this.SUBRULE(this.mptcpDecl) },
   ];
+
+  private readonly mptcpDecl = this.RULE("mptcpDecl", (): MptcpDecl => {
+    const start = this.CONSUME(K.mptcp);
+    this.CONSUME(K.for);
+    const condition = this.SUBRULE(this.orExpr);
+    if (this.RECORDING_PHASE) return RECORDING;
+    return { kind: "Mptcp", condition, span: this.between(start, condition) };
+  });
 
   private readonly interfaceDecl = this.RULE("interfaceDecl", (): InterfaceDecl => {
     const start = this.CONSUME(K.interface);
@@ -419,6 +435,22 @@ export class PolicyParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.endpointPredicate) },
     {
       ALT: () => {
+        const start = this.OR5(this.processWords);
+        const value = this.CONSUME2(StringToken);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Process", test: start.image as ProcessCondition["test"], value: this.string(value), span: this.between(start, value) };
+      },
+    },
+    {
+      ALT: () => {
+        const start = this.CONSUME(K.user);
+        const value = this.CONSUME4(NumberToken);
+        if (this.RECORDING_PHASE) return RECORDING;
+        return { kind: "Process", test: "user", value: this.number(value), span: this.between(start, value) };
+      },
+    },
+    {
+      ALT: () => {
         const start = this.CONSUME(K.family);
         const value = this.CONSUME3(Identifier);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -472,6 +504,8 @@ export class PolicyParser extends EmbeddedActionsParser {
 
   /** `in (a, b)` or a single name, after `iface`. */
   private readonly interfaceForms = this.listForms(Identifier, K.in);
+
+  private readonly processWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(K.program) }, { ALT: () => this.CONSUME(K.unit) }, { ALT: () => this.CONSUME(K.cgroup) }];
 
   private readonly flagWords: IOrAlt<IToken>[] = [{ ALT: () => this.CONSUME(K.backup) }, { ALT: () => this.CONSUME(K.active) }];
 

@@ -60,6 +60,8 @@ function printPredicate(p: Predicate): string {
       return `error ${p.value.text}`;
     case "Compare":
       return `${p.subject.text} ${p.op} ${p.value.text}`;
+    case "Process":
+      return `${p.test} ${p.value.kind === "String" ? printString(p.value) : p.value.text}`;
   }
 }
 
@@ -143,6 +145,8 @@ export function printStatement(s: Statement): string[] {
       if (s.actions.length > 0) words.push(s.actions.map(printAction).join(", "));
       return [words.join(" ")];
     }
+    case "Mptcp":
+      return [`mptcp for ${printCondition(s.condition)}`];
     case "Scheduler":
       return [printSchedulerOpening(s), ...s.steps.map((step) => `  ${printStep(step)}`), "}"];
   }

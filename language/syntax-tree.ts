@@ -46,7 +46,7 @@ export interface Comment extends NodeBase {
   readonly text: string;
 }
 
-export type Statement = InterfaceDecl | LimitsDecl | EndpointDecl | Rule | SchedulerDecl;
+export type Statement = InterfaceDecl | LimitsDecl | EndpointDecl | Rule | SchedulerDecl | MptcpDecl;
 
 export interface InterfaceDecl extends NodeBase {
   readonly kind: "Interface";
@@ -88,6 +88,12 @@ export interface SchedulerDecl extends NodeBase {
   readonly steps: readonly Step[];
 }
 
+/** `mptcp for CONDITION`: which programs' TCP sockets become MPTCP when created; several add up. */
+export interface MptcpDecl extends NodeBase {
+  readonly kind: "Mptcp";
+  readonly condition: Condition;
+}
+
 export type StepMode = "use" | "use_any" | "redundant" | "round_robin";
 
 export interface Step extends NodeBase {
@@ -114,7 +120,8 @@ export type Predicate =
   | SideCondition
   | FlagCondition
   | ErrorCondition
-  | CompareCondition;
+  | CompareCondition
+  | ProcessCondition;
 
 export interface AndCondition extends NodeBase {
   readonly kind: "And";
@@ -183,6 +190,13 @@ export interface CompareCondition extends NodeBase {
   readonly subject: Name;
   readonly op: Comparison;
   readonly value: NumberLiteral;
+}
+
+/** What the task creating a socket is: `program "curl"`, `unit "nginx.service"`, `cgroup "/x"`, `user 1000`. */
+export interface ProcessCondition extends NodeBase {
+  readonly kind: "Process";
+  readonly test: "program" | "unit" | "cgroup" | "user";
+  readonly value: StringLiteral | NumberLiteral;
 }
 
 // Actions
@@ -256,3 +270,4 @@ export const isPredicate = (node: Condition): node is Predicate =>
   node.kind !== "And" && node.kind !== "Or" && node.kind !== "Not";
 export const isRule = (node: Statement): node is Rule => node.kind === "Rule";
 export const isScheduler = (node: Statement): node is SchedulerDecl => node.kind === "Scheduler";
+export const isMptcp = (node: Statement): node is MptcpDecl => node.kind === "Mptcp";

@@ -53,6 +53,9 @@ export function forEachChild(node: SyntaxNode, visit: Visit): void {
       maybe(node.condition, visit);
       each(node.actions, visit);
       return;
+    case "Mptcp":
+      visit(node.condition);
+      return;
     case "Scheduler":
       visit(node.name);
       maybe(node.selector, visit);
@@ -82,6 +85,7 @@ export function forEachChild(node: SyntaxNode, visit: Visit): void {
     case "Family":
     case "Side":
     case "Error":
+    case "Process":
       visit(node.value);
       return;
     case "Flag":

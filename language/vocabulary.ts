@@ -19,7 +19,11 @@ export type ConditionKey =
   | "stale"
   | "error"
   | "subflows"
-  | "metric";
+  | "metric"
+  | "program"
+  | "unit"
+  | "cgroup"
+  | "user";
 
 /**
  * Where an event comes from: the kernel's MPTCP generic Netlink family, rtnetlink, or
@@ -150,6 +154,10 @@ export const SUBFLOW_COUNT_MAX = KERNEL_LIMIT_MAX + 1;
 
 /** The kernel's scheduler name field is char[16]: 15 characters and the NUL. */
 export const SCHEDULER_NAME_MAX = 15;
+/** A task's comm (TASK_COMM_LEN is 16): `program` tests see at most 15 bytes. */
+export const PROGRAM_NAME_MAX = 15;
+/** Tests a `mptcp for` condition may use: what is known when socket() runs. */
+export const SOCKET_CREATION_CONDITIONS: readonly ConditionKey[] = ["program", "unit", "cgroup", "user", "family"];
 /** Interface names: IFNAMSIZ is 16, so 15 characters. */
 export const IFNAME_MAX = 15;
 /** The rule that keeps names safe to put into generated C and into the kernel. */
@@ -180,7 +188,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   if: "Introduce the condition of a rule.",
   then: "Introduce the actions of a rule.",
   scheduler: "A packet scheduler: `scheduler NAME [for CONDITION] { STEP ... }`.",
-  for: "Which connections a scheduler serves; the first matching scheduler wins.",
+  for: "Which connections a scheduler serves (the first matching scheduler wins), or which programs `mptcp for` selects.",
   use: "Scheduler step: send on one matching subflow, `by lowest|highest METRIC` (default lowest rtt).",
   any: "`use any`: send on any available subflow.",
   redundant: `Scheduler step: every matching subflow; with the BPF scheduler hook, ${REDUNDANT_WITH_HOOK}.`,
@@ -211,6 +219,11 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   active: "The subflow is not a backup (as a condition); clear the backup flag (in `set`).",
   error: "Condition on why a subflow closed: `error timeout`, `error reset`, or an errno number.",
   subflows: "The connection's number of subflows (as a condition); the subflow limit (in `limits`).",
+  mptcp: "Make programs' TCP sockets MPTCP when they are created: `mptcp for program \"curl\"` (BPF, Linux 6.6+); several statements add up.",
+  program: "Condition on the program creating a socket, its name as `ps -o comm` shows it (at most 15 bytes), globs allowed: `program \"curl\"`, `program \"python3*\"`. Only in `mptcp for`.",
+  unit: "Condition on the systemd unit a socket is created in (its cgroup or below): `unit \"nginx.service\"`. Only in `mptcp for`.",
+  cgroup: "Condition on the cgroup v2 a socket is created in, or below: `cgroup \"/system.slice/app.service\"`. Only in `mptcp for`.",
+  user: "Condition on the user id creating a socket: `user 1000`. Only in `mptcp for`.",
   and: "Both conditions hold.",
   or: "Either condition holds.",
   not: "The condition does not hold.",

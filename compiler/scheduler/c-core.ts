@@ -212,6 +212,11 @@ export function conditionC(c: ConditionModel, classes: readonly string[], subflo
       return `s->${c.metric} ${c.cmp} ${c.value}ULL`;
     case "error":
       throw new BpfGenerationError("'error' cannot be tested in a scheduler");
+    case "program":
+    case "unit":
+    case "cgroup":
+    case "user":
+      throw new BpfGenerationError(`'${c.op}' can be tested only in 'mptcp for'`);
   }
 }
 

@@ -51,6 +51,14 @@ export function describeCondition(c: ConditionModel): string {
       return `subflows ${c.cmp} ${c.value}`;
     case "metric":
       return `${c.metric} ${c.cmp} ${describeQuantity(c.metric, c.value)}`;
+    case "program":
+      return `program ${JSON.stringify(c.pattern)}`;
+    case "unit":
+      return `unit ${JSON.stringify(c.name)}`;
+    case "cgroup":
+      return `cgroup ${JSON.stringify(c.path)}`;
+    case "user":
+      return `user ${c.uid}`;
   }
 }
 

@@ -7,6 +7,7 @@ import { forEachPredicate } from "../visitor.js";
 import { ERRNO_NAMES, EVENTS, FAMILIES, METRIC_BY_NAME, METRICS, SIDES, SUBFLOW_COUNT_MAX, type ConditionKey } from "../vocabulary.js";
 import type { CheckContext } from "./context.js";
 import { resolveInterface } from "./references.js";
+import { checkProcessValue } from "./process-values.js";
 import { checkAddress, checkInteger, checkPort, checkQuantity } from "./values.js";
 
 export interface ConditionPlace {
@@ -14,7 +15,7 @@ export interface ConditionPlace {
   /** Where the condition stands, for messages: "on 'closed'", "in a scheduler's 'for'". */
   readonly where: string;
   /** The code for a predicate the place cannot test. */
-  readonly code: "E201" | "E502";
+  readonly code: "E201" | "E502" | "E700";
   /** What can be tested here, when the event's list is not the answer. */
   readonly hint?: string;
 }
@@ -33,6 +34,23 @@ const KEY_WORDS: Record<ConditionKey, string> = {
   error: "error",
   subflows: "subflows",
   metric: "subflow metrics",
+  program: "program",
+  unit: "unit",
+  cgroup: "cgroup",
+  user: "user",
+};
+
+/** Tests of the process creating a socket: known then, and nowhere else. */
+const PROCESS_KEYS: ReadonlySet<ConditionKey> = new Set(["program", "unit", "cgroup", "user"]);
+
+/** Why a test cannot select programs in `mptcp for`: what socket() does not know yet. */
+const NOT_AT_SOCKET_CREATION: Partial<Record<ConditionKey, string>> = {
+  iface: "a socket has no interface when it is created: the route is chosen at connect() or bind()",
+  local: "a socket has no address when it is created: bind() or connect() gives it one later",
+  remote: "a socket has no peer when it is created: connect() names it later",
+  local_port: "a socket has no port when it is created: bind() or connect() gives it one later",
+  remote_port: "a socket has no peer when it is created: connect() names it later",
+  side: "a socket is neither client nor server when it is created: connect() or listen() decides later",
 };
 
 export function checkCondition(context: CheckContext, condition: Condition, place: ConditionPlace): void {
@@ -52,7 +70,20 @@ function checkPredicate(context: CheckContext, predicate: Predicate, place: Cond
     return;
   }
   if (!place.allowed.has(key)) {
-    if (key === "metric" && place.code === "E201") {
+    if (place.code === "E700") {
+      const why = NOT_AT_SOCKET_CREATION[key] ?? "it is a fact of a connection's subflows, which exist only after the socket connects";
+      report(
+        error("E700", predicate.span, `'${KEY_WORDS[key]}' is not known when a socket is created, so it cannot select programs: ${why}`, {
+          hints: ["'mptcp for' can test program, unit, cgroup, user and family; test the rest in a rule or a scheduler"],
+        }),
+      );
+    } else if (PROCESS_KEYS.has(key)) {
+      report(
+        error("E704", predicate.span, `'${KEY_WORDS[key]}' can be tested only in 'mptcp for', not ${place.where}`, {
+          hints: [`the process is known when a socket is created: select it with 'mptcp for ${KEY_WORDS[key]} ...'`],
+        }),
+      );
+    } else if (key === "metric" && place.code === "E201") {
       report(error("E205", predicate.span, `subflow metrics can only be tested in a scheduler, not ${place.where}`, { hints: ["move this test into a scheduler step's 'where'"] }));
     } else {
       const events = EVENTS.filter((e) => e.conditions.includes(key)).map((e) => e.name);
@@ -84,6 +115,8 @@ function keyOf(predicate: Predicate): ConditionKey | undefined {
     case "Compare":
       if (predicate.subject.text === "subflows") return "subflows";
       return METRIC_BY_NAME.has(predicate.subject.text) ? "metric" : undefined;
+    case "Process":
+      return predicate.test;
   }
 }
 
@@ -120,7 +153,10 @@ function checkValues(context: CheckContext, predicate: Predicate): void {
       return;
     case "Flag":
       return;
+    case "Process":
+      checkProcessValue(predicate, report);
+      return;
   }
 }
 
-const CONDITION_WORDS = ["iface", "local", "remote", "family", "side", "backup", "active", "stale", "error", "subflows", ...METRICS.map((m) => m.name)];
+const CONDITION_WORDS = ["program", "unit", "cgroup", "user", "iface", "local", "remote", "family", "side", "backup", "active", "stale", "error", "subflows", ...METRICS.map((m) => m.name)];

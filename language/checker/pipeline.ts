@@ -7,10 +7,11 @@ import type { CheckContext, CheckPass, Symbols } from "./context.js";
 import { collectDeclarations } from "./declarations.js";
 import { checkKernelDeclarations } from "./declarations-kernel.js";
 import { lintRules } from "./lints.js";
+import { checkProgramSelections } from "./program-selection.js";
 import { checkRules } from "./rules.js";
 import { checkSchedulers } from "./schedulers.js";
 
-const PASSES: readonly CheckPass[] = [collectDeclarations, checkKernelDeclarations, checkRules, checkSchedulers, lintRules];
+const PASSES: readonly CheckPass[] = [collectDeclarations, checkKernelDeclarations, checkRules, checkSchedulers, checkProgramSelections, lintRules];
 
 export function checkPolicy(files: readonly PolicyFile[]): { diagnostics: Diagnostic[]; symbols: Symbols } {
   const diagnostics: Diagnostic[] = [];

@@ -20,6 +20,7 @@ import {
   METRIC_BY_NAME,
   METRICS,
   SIDES,
+  SOCKET_CREATION_CONDITIONS,
   UNITS,
   wordHelp,
   type ConditionKey,
@@ -38,7 +39,7 @@ export interface CompletionItem {
   readonly insertText?: string;
 }
 
-const STATEMENTS = ["interface", "limits", "endpoint", "on", "scheduler"] as const;
+const STATEMENTS = ["interface", "limits", "endpoint", "on", "scheduler", "mptcp"] as const;
 const STEPS = ["use", "redundant", "round_robin"] as const;
 
 function keyword(word: string): CompletionItem {
@@ -82,6 +83,7 @@ function conditionWords(keys: readonly ConditionKey[]): CompletionItem[] {
 }
 
 const FOR_KEYS: readonly ConditionKey[] = ["local", "remote", "local_port", "remote_port", "family", "side"];
+const MPTCP_FOR_KEYS: readonly ConditionKey[] = SOCKET_CREATION_CONDITIONS;
 const WHERE_KEYS: readonly ConditionKey[] = [...FOR_KEYS, "iface", "backup", "active", "stale", "subflows", "metric"];
 
 interface Context {
@@ -170,6 +172,10 @@ function conditionItems(cond: readonly IToken[], keys: readonly ConditionKey[], 
   if (image === "iface") return [...interfaces(names), keyword("in")];
   if (image === "in" && prev?.image === "iface") return interfaces(names);
   if (image === "local" || image === "remote") return [keyword("in"), keyword("port")];
+  if (image === "program") return [{ label: '"curl"', kind: "value", detail: "a program name (glob)", documentation: wordHelp("program") }];
+  if (image === "unit") return [{ label: '"nginx.service"', kind: "value", detail: "a systemd unit", documentation: wordHelp("unit") }];
+  if (image === "cgroup") return [{ label: '"/system.slice"', kind: "value", detail: "a cgroup v2 path", documentation: wordHelp("cgroup") }];
+  if (image === "user") return [];
   if (image === "family") return FAMILIES.map((f) => value(f, "address family"));
   if (image === "side") return SIDES.map((s) => value(s, "who opened the connection"));
   if (image === "error") return [...ERRNO_NAMES.entries()].map(([n, errno]) => value(n, `errno ${errno}`));
@@ -307,6 +313,12 @@ export function completionsAt(textBefore: string, names: DeclaredNames): Complet
       return ruleItems(context.statement, names, context.partial);
     case "scheduler":
       return schedulerItems(context, names);
+    case "mptcp": {
+      const tokens = context.statement;
+      const forAt = tokens.findIndex((t) => t.image === "for");
+      if (forAt < 0) return [keyword("for")];
+      return conditionItems(tokens.slice(forAt), MPTCP_FOR_KEYS, names, [], context.partial);
+    }
     default:
       return [];
   }

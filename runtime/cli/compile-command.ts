@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compilePolicy } from "../../compiler/pipeline.js";
 import { emitBpf } from "../../compiler/scheduler/emit.js";
+import { emitProgramSelection, hasProgramSelection } from "../../compiler/programs/emit.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { planPolicy } from "../../compiler/plan.js";
 import { render } from "../../language/diagnostics.js";
@@ -25,6 +26,10 @@ export const EMITTERS: Record<string, Emitter> = {
   model: (model) => ({ files: [{ name: "model.json", text: `${JSON.stringify(model, null, 2)}\n` }] }),
   plan: (model) => ({ files: [{ name: "plan.json", text: `${JSON.stringify(planPolicy(model), null, 2)}\n` }] }),
   bpf: (model) => ({ files: emitBpf(model) }),
+  programs: (model) => {
+    if (!hasProgramSelection(model)) throw new UsageError("the policy has no 'mptcp for' statement, so there is no program selection to emit");
+    return { files: emitProgramSelection(model) };
+  },
 };
 
 export interface CompileOptions {
@@ -64,7 +69,7 @@ export function runCompile(options: CompileOptions): number {
 
 export const compileCommand: Command = {
   name: "compile",
-  summary: "compile a policy with one back end (--emit plan|bpf|model)",
+  summary: "compile a policy with one back end (--emit plan|bpf|programs|model)",
   usage: `Usage: mptcp-policy compile --emit KIND [-o DIR] PATH
 
 Checks one policy (a file or a policy directory) and runs a back end on it. With
@@ -75,6 +80,8 @@ Options:
                   endpoints, rules with their Netlink commands)
                   bpf: the schedulers as BPF C (sched_core.h, sched.bpf.c and the
                   hand-written headers they include; 'build' compiles them)
+                  programs: the 'mptcp for' statements as BPF C (the socket()
+                  hook; the names it matches are data set when 'run' loads it)
                   model: the checked policy model as JSON
   -o, --output DIR  write the output files into DIR instead of printing them
   -h, --help      show this help`,

@@ -101,6 +101,7 @@ const KIND_OF_SYMBOL: Readonly<Record<OutlineKind, SymbolKind>> = {
   rule: SymbolKind.Event,
   scheduler: SymbolKind.Class,
   step: SymbolKind.Function,
+  selection: SymbolKind.Module,
 };
 
 function isPolicyFileName(name: string): boolean {

@@ -21,6 +21,13 @@
  *                                 remove PINDIR; prints "unregistered NAME"
  *   set-iface MAP                 replace the pinned address -> interface class map's
  *                                 entries with stdin's records (20-byte key, 8-byte value)
+ *   socket-attach OBJ PIN         stdin: the bytes of OBJ's .rodata (the program selection's
+ *                                 data); load OBJ with them, attach its one program, pin the
+ *                                 link at PIN (replacing, and so detaching, what PIN held);
+ *                                 prints "attached NAME"
+ *   socket-probe                  load and attach a program that changes nothing on
+ *                                 update_socket_protocol, then detach it: prints "ok", or
+ *                                 fails with "load: ERRNO" or "attach: ERRNO"
  *
  * Exit status: 0 ok, 1 the kernel refused (the message, and a verifier log when there is
  * one, on stderr), 2 usage. Errors are one line starting with "error: ".
@@ -386,6 +393,115 @@ static int cmd_set_iface(const char *pin)
 	return got < 0 ? fail("stdin ended inside a record") : 0;
 }
 
+/* The object's .rodata map (libbpf names it after the object: "<prefix>.rodata"). */
+static struct bpf_map *rodata_of(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		size_t len = strlen(name);
+
+		if (bpf_map__is_internal(map) && len >= 7 && !strcmp(name + len - 7, ".rodata"))
+			return map;
+	}
+	return NULL;
+}
+
+/* Attach the program selection: a new link is pinned beside the old one, then renamed
+ * over it, so the old program goes only once the new one runs. */
+static int cmd_socket_attach(const char *path, const char *pin)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	static __u8 data[1 << 20];
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	struct bpf_map *rodata;
+	char fresh[4096];
+	int got, err;
+
+	got = (int)fread(data, 1, sizeof(data), stdin);
+	if (got <= 0 || got == (int)sizeof(data))
+		return fail("stdin must hold the selection's data");
+	obj = bpf_object__open_file(path, &opts);
+	if (!obj)
+		return fail("cannot open %s: %s", path, strerror(errno));
+	rodata = rodata_of(obj);
+	if (!rodata || bpf_map__value_size(rodata) != (__u32)got) {
+		bpf_object__close(obj);
+		return fail("%s: .rodata is %u bytes, the data %d", path, rodata ? bpf_map__value_size(rodata) : 0, got);
+	}
+	if (bpf_map__set_initial_value(rodata, data, got)) {
+		bpf_object__close(obj);
+		return fail("setting .rodata: %s", strerror(errno));
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		bpf_object__close(obj);
+		return fail("load: %s", strerror(-err));
+	}
+	prog = bpf_object__next_program(obj, NULL);
+	if (!prog) {
+		bpf_object__close(obj);
+		return fail("%s has no program", path);
+	}
+	link = bpf_program__attach(prog);
+	if (!link) {
+		err = errno;
+		bpf_object__close(obj);
+		return fail("attach: %s", strerror(err));
+	}
+	snprintf(fresh, sizeof(fresh), "%s.new", pin);
+	unlink(fresh);
+	if (ensure_bpffs("/sys/fs/bpf/mptcp-policy") || bpf_link__pin(link, fresh) || rename(fresh, pin)) {
+		err = errno;
+		unlink(fresh);
+		bpf_link__destroy(link);
+		bpf_object__close(obj);
+		return fail("pinning %s: %s", pin, strerror(err));
+	}
+	printf("attached %s\n", bpf_program__name(prog));
+	/* The pin keeps the link: closing ours leaves the program attached. */
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	return 0;
+}
+
+/* Whether the kernel loads and attaches an fmod_ret program on update_socket_protocol.
+ * The program returns 0, which makes the kernel call the function as if nothing were
+ * attached, so probing changes no socket. */
+static int cmd_socket_probe(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	int id, prog, link;
+
+	id = libbpf_find_vmlinux_btf_id("update_socket_protocol", BPF_MODIFY_RETURN);
+	if (id < 0)
+		return fail("load: %s", strerror(-id));
+	opts.expected_attach_type = BPF_MODIFY_RETURN;
+	opts.attach_btf_id = id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "mpp_probe", "GPL", insns, 2, &opts);
+	if (prog < 0)
+		return fail("load: %s", strerror(errno));
+	link = bpf_link_create(prog, 0, BPF_MODIFY_RETURN, NULL);
+	if (link < 0) {
+		int err = errno;
+
+		close(prog);
+		return fail("attach: %s", strerror(err));
+	}
+	close(link);
+	close(prog);
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	libbpf_set_print(print_libbpf);
@@ -402,6 +518,11 @@ int main(int argc, char **argv)
 		return cmd_detach(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "set-iface"))
 		return cmd_set_iface(argv[2]);
-	fprintf(stderr, "usage: mptcp-policy-bpf load OBJ | run OBJ PROG | bench OBJ PROG REPEAT | attach OBJ PINDIR | detach PINDIR | set-iface MAP\n");
+	if (argc == 4 && !strcmp(argv[1], "socket-attach"))
+		return cmd_socket_attach(argv[2], argv[3]);
+	if (argc == 2 && !strcmp(argv[1], "socket-probe"))
+		return cmd_socket_probe();
+	fprintf(stderr, "usage: mptcp-policy-bpf load OBJ | run OBJ PROG | bench OBJ PROG REPEAT | attach OBJ PINDIR | detach PINDIR | set-iface MAP"
+			" | socket-attach OBJ PIN | socket-probe\n");
 	return 2;
 }
