@@ -2,13 +2,13 @@
 // answers queries through its HTTP API; the figures are set against what the kernel
 // says about the same traffic (ss per subflow, ss -M per connection, nstat).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lab, LAB_ADDRESSES } from "./lab/topology.js";
 import { policyDir, runCliIn, startDaemon, waitForConnection, type RunningDaemon } from "./daemon-support.js";
-import { buildCli } from "./helpers.js";
+import { buildCli, ROOT } from "./helpers.js";
 
 const METRICS_PORT = 9101;
 const PROMETHEUS_PORT = 9090;
@@ -241,4 +241,15 @@ describe.skipIf(!hasPrometheus)("run --metrics scraped by Prometheus", () => {
     await until("the reload failure to be scraped", () => (one("mptcp_policy_reload_failures_total") === 1 ? true : undefined));
     writeFileSync(join(dir, "policy.policy"), POLICY);
   }, 30_000);
+
+  it("the Grafana dashboard's queries are accepted by Prometheus and name only metrics the daemon serves", () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, "examples/grafana-mptcp-policy.json"), "utf8")) as { panels: { targets: { expr: string }[] }[] };
+    const served = getIn(`http://127.0.0.1:${METRICS_PORT}/metrics`).body;
+    for (const { expr } of dashboard.panels.flatMap((p) => p.targets)) {
+      const promql = expr.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*");
+      const { status, body } = getIn(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      expect(status, `${promql}: ${body}`).toBe(200);
+      for (const name of promql.match(/mptcp_policy_\w+/g) ?? []) expect(served, name).toContain(`# TYPE ${name.replace(/_bucket$/, "")} `);
+    }
+  });
 });
