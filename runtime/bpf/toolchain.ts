@@ -35,7 +35,14 @@ export function findClang(): string {
     const probe = spawnSync(name, ["--version"], { encoding: "utf8" });
     if (probe.status === 0) return (clangPath = name);
   }
-  throw new ToolchainError("clang is not installed: install clang-19 (bash scripts/setup.sh does)");
+  throw new ToolchainError("clang is not installed: install clang-19 (apt install clang-19; in a checkout, bash scripts/setup.sh does)");
+}
+
+/** The libbpf headers the generated C includes; without them clang's error would look like our bug. */
+const LIBBPF_HEADER = "/usr/include/bpf/bpf_helpers.h";
+
+function requireLibbpfHeaders(): void {
+  if (!existsSync(LIBBPF_HEADER)) throw new ToolchainError(`libbpf's headers are not installed (${LIBBPF_HEADER}): install libbpf-dev (apt install libbpf-dev)`);
 }
 
 /** The libbpf helper built next to the CLI bundle (dist/mptcp-policy-bpf). */
@@ -56,6 +63,7 @@ export const CFLAGS = ["-g", "-O2", "-target", "bpf", "-Wall", "-Werror"];
 /** clang -target bpf on one file of dir; returns the object's path. */
 export function compileBpf(dir: string, source: string, object = source.replace(/\.c$/, ".o")): string {
   const clang = findClang();
+  requireLibbpfHeaders();
   const result = spawnSync(clang, [...CFLAGS, "-c", source, "-o", object], { cwd: dir, encoding: "utf8" });
   if (result.status !== 0) {
     const stderr = result.stderr || String(result.error ?? "");
