@@ -7,6 +7,7 @@ import { readStatus, type MptcpStatus } from "../netlink/status.js";
 import { UsageError } from "./errors.js";
 import { netnsOption, reportFailure } from "./monitor-command.js";
 import { writeOut } from "./output.js";
+import { formatProgramSelection, readProgramSelectionStatus, type ProgramSelectionStatus } from "./program-selection-status.js";
 
 const endpoint = (address: string, port: number, family: string): string => (family === "ipv6" ? `[${address}]:${port}` : `${address}:${port}`);
 
@@ -15,12 +16,15 @@ export interface StatusReport extends MptcpStatus {
   /** The sysctl that switches the path manager here (net.mptcp.path_manager or net.mptcp.pm_type). */
   readonly path_manager_sysctl: string | null;
   readonly kernel_features: { readonly release: string } & KernelFeatures["features"];
+  /** `mptcp for`: what is selected and whether the socket hook is attached. */
+  readonly program_selection?: ProgramSelectionStatus;
 }
 
-export function statusReport(status: MptcpStatus, kernel: KernelFeatures): StatusReport {
+export function statusReport(status: MptcpStatus, kernel: KernelFeatures, programs?: ProgramSelectionStatus): StatusReport {
   const pmSwitch = kernel.features.path_manager_switch;
   return {
     ...status,
+    ...(programs ? { program_selection: programs } : {}),
     path_manager_sysctl: pmSwitch.available ? `net.mptcp.${String(pmSwitch.value)}` : null,
     kernel_features: { release: kernel.release, ...kernel.features },
   };
@@ -69,18 +73,19 @@ export function formatStatus(status: StatusReport, format: "text" | "json"): str
   }
   lines.push(`listeners:${status.listeners.length === 0 ? " none" : ""}`);
   for (const l of status.listeners) lines.push(`  ${endpoint(l.saddr, l.sport, l.family)}`);
+  if (status.program_selection) lines.push(...formatProgramSelection(status.program_selection));
   const { release, ...features } = status.kernel_features;
   lines.push(`kernel features (Linux ${release}):`, ...formatKernelFeatures({ release, features }));
   return lines.join("\n");
 }
 
-export async function runStatus(options: { format: "text" | "json"; netns: string | undefined }): Promise<number> {
+export async function runStatus(options: { format: "text" | "json"; netns: string | undefined; stateDir?: string | undefined }): Promise<number> {
   let report: StatusReport;
   try {
     const status = await readStatus({ netns: options.netns });
     const pm = await MptcpPathManager.open({ netns: options.netns });
     try {
-      report = statusReport(status, await probeKernelFeatures({ netns: options.netns, pathManager: pm }));
+      report = statusReport(status, await probeKernelFeatures({ netns: options.netns, pathManager: pm }), readProgramSelectionStatus(options));
     } finally {
       pm.close();
     }
@@ -107,12 +112,15 @@ removed; see docs/kernels.md).
 Options:
   --format text|json   text (default) or one JSON object
   -n, --netns NAME     look at the named network namespace (like 'ip -n NAME')
+  --state-dir DIR      where 'run --state-dir' keeps its state (default
+                       /run/mptcp-policy): what 'mptcp for' selects is read there
   -h, --help           show this help
 
 Exit status: 0 done, 1 kernel error, 2 usage error.`,
-  options: { format: { type: "string", default: "text" }, netns: { type: "string", short: "n" }, help: { type: "boolean", short: "h" } },
+  options: { format: { type: "string", default: "text" }, netns: { type: "string", short: "n" }, "state-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
   run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`status takes no arguments (got '${positionals[0]}')`);
-    return runStatus({ format: formatOption(values["format"]), netns: netnsOption(values["netns"]) });
+    const stateDir = values["state-dir"];
+    return runStatus({ format: formatOption(values["format"]), netns: netnsOption(values["netns"]), stateDir: typeof stateDir === "string" ? stateDir : undefined });
   },
 };

@@ -22,6 +22,7 @@ import { loadPolicy, watchPolicy } from "./policy-source.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SavedStateFile } from "./saved-state.js";
 import { SchedulerSupport, type SchedulerFallbackMode } from "./scheduler-support.js";
+import { ProgramSelectionSupport } from "./program-selection-support.js";
 import { DEFAULT_SCHEDULER_INTERVAL_MS, LiveTiers } from "./live-tiers.js";
 import { STALE_EVENTS, StaleWatch } from "./stale-watch.js";
 import { SubflowSampler } from "./subflow-sampler.js";
@@ -64,6 +65,7 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private resyncing = false;
   private readonly schedulers: SchedulerSupport;
+  private readonly programs: ProgramSelectionSupport;
   private readonly stateFile: SavedStateFile;
   private endpointUpdates: Promise<void> = Promise.resolve();
   private sampler: SubflowSampler | undefined;
@@ -75,6 +77,7 @@ export class Daemon {
     private readonly logger: Logger,
   ) {
     this.schedulers = new SchedulerSupport(options.schedulerFallback, logger);
+    this.programs = new ProgramSelectionSupport(logger, options.stateDir);
     this.stateFile = new SavedStateFile(options.stateDir);
   }
 
@@ -112,6 +115,7 @@ export class Daemon {
       await this.configure(undefined);
     }
     this.schedulers.start(model, this.policy.strategy, this.options.dryRun);
+    this.programs.apply(model, this.kernel, this.options.dryRun);
     await this.resync("start");
     this.monitor.onEvent((event) => this.onEvent(event));
     this.options.observer?.started({ table: this.table, tracker: this.tracker, strategy: () => this.policy.strategy });
@@ -299,6 +303,7 @@ export class Daemon {
     this.reportKernelGaps(loaded.model);
     this.schedulers.stop();
     this.schedulers.start(loaded.model, this.policy.strategy, this.options.dryRun);
+    this.programs.apply(loaded.model, this.kernel, this.options.dryRun);
     this.updateSampling();
     if (!this.options.dryRun) {
       try {
@@ -318,6 +323,7 @@ export class Daemon {
       this.logger.info({ signal }, "stopping");
       this.delayed.cancelAll();
       this.schedulers.stop();
+      if (!this.options.dryRun) this.programs.stop();
       this.sampler?.stop();
       this.options.observer?.stopped();
       this.monitor?.close();

@@ -9,6 +9,7 @@ import type { KernelCapabilities } from "../../compiler/kernel-gaps.js";
 import { release } from "node:os";
 import { readBtfFile, VMLINUX_BTF, type Btf } from "../bpf/btf.js";
 import { detectSchedulerHook } from "../bpf/hook.js";
+import { probeSocketHook } from "../bpf/socket-hook.js";
 import { readSysctls, type KernelPathManager } from "../netlink/index.js";
 
 export const FEATURE_NAMES = [
@@ -20,6 +21,7 @@ export const FEATURE_NAMES = [
   "mptcp_info",
   "scheduler_sysctl",
   "bpf_scheduler_hook",
+  "socket_protocol_hook",
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -47,6 +49,7 @@ export const FEATURE_DESCRIPTIONS: Readonly<Record<FeatureName, string>> = {
   mptcp_info: "struct mptcp_info",
   scheduler_sysctl: "scheduler sysctl",
   bpf_scheduler_hook: "BPF scheduler hook",
+  socket_protocol_hook: "socket() hook (mptcp for)",
 };
 
 /** An address no network uses (RFC 5737, TEST-NET-1): the laminar probe's endpoint. */
@@ -81,6 +84,7 @@ export async function probeKernelFeatures(options: ProbeOptions = {}): Promise<K
         const hook = detectSchedulerHook(b);
         return { available: hook.present, how: hook.sentence };
       }),
+      socket_protocol_hook: fromBtf(probeSocketHook),
     },
   };
 }
