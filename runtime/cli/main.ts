@@ -7,6 +7,7 @@ import { buildCommand } from "./build-command.js";
 import { checkCommand } from "./check-command.js";
 import type { Command } from "./command.js";
 import { compileCommand } from "./compile-command.js";
+import { doctorCommand } from "./doctor-command.js";
 import { InputError, UsageError } from "./errors.js";
 import { explainCommand } from "./explain-command.js";
 import { fmtCommand } from "./fmt-command.js";
@@ -29,6 +30,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
     monitorCommand,
     statusCommand,
     runCommand,
+    doctorCommand,
     buildCommand,
     attachCommand,
     detachCommand,
