@@ -13,7 +13,7 @@ APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping
   nftables mptcpd mptcpd-plugins
   prometheus  # test/metrics-prometheus.test.ts: a real Prometheus scrapes `run --metrics`
-  lintian man-db bash-completion ansible)  # the Debian package (scripts/build-deb.sh), its install test, examples/ansible
+  lintian man-db bash-completion ansible python3-apt)  # the Debian package (scripts/build-deb.sh), its install test, examples/ansible (its apt tasks)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
