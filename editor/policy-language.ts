@@ -32,6 +32,7 @@ const SYMBOL_KIND: Record<OutlineItem["kind"], monaco.languages.SymbolKind> = {
   rule: monaco.languages.SymbolKind.Event,
   scheduler: monaco.languages.SymbolKind.Class,
   step: monaco.languages.SymbolKind.Function,
+  selection: monaco.languages.SymbolKind.Module,
 };
 
 const KIND: Record<ItemKind, monaco.languages.CompletionItemKind> = {

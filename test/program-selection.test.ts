@@ -21,6 +21,7 @@ import { parseProgramPattern, programMatches } from "../language/program-pattern
 import { compileBpf, writeFiles } from "../runtime/bpf/toolchain.js";
 import { completionsAt } from "../language/service/completion.js";
 import { wordHelp } from "../language/vocabulary.js";
+import { generateBpf } from "../editor/scheduler-support.js";
 import { diagnose } from "./helpers.js";
 
 function model(text: string): PolicyModel {
@@ -60,6 +61,16 @@ describe("the language service (playground and lsp)", () => {
     expect(labels("mptcp for ")).toEqual(["program", "unit", "cgroup", "user", "family", "not"]);
     expect(labels('mptcp for program "curl" ')).toEqual(["and", "or"]);
     expect(labels("mptcp for family ")).toEqual(["ipv4", "ipv6"]);
+  });
+
+  it("shows the socket hook's C in the playground's BPF tab, beside the schedulers'", () => {
+    const only = generateBpf(model('mptcp for program "curl"\n'));
+    expect(only.available && only.files.map((f) => [f.name, f.generated])).toEqual([
+      [SOCKET_SOURCE_FILE, true],
+      ["mptcp_policy_socket.h", false],
+    ]);
+    const both = generateBpf(model('mptcp for program "curl"\nscheduler s { use any }\n'));
+    expect(both.available && both.files.slice(0, 3).map((f) => f.name)).toEqual(["sched.bpf.c", "sched_core.h", SOCKET_SOURCE_FILE]);
   });
 
   it("has hover text for every new word", () => {
