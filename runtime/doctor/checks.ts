@@ -111,12 +111,17 @@ const uselessLimits: Check = (model, facts) => {
     });
   }
   const announced = wantsAnnounced(model);
-  if (accepted === 0 && announced) {
+  // A signalling peer: under the in-kernel path manager, announcements arrived and were ignored.
+  const signalled = strategy === "kernel" && model.limits.addAddrAccepted === undefined && (facts.addAddrReceived ?? 0) > 0;
+  if (accepted === 0 && (announced || signalled)) {
+    const why = announced
+      ? `${at(announced)} sends subflows to announced addresses: every address a peer announces is ignored, and that rule never has one`
+      : `peers announced ${facts.addAddrReceived} addresses (nstat MPTcpExtAddAddr) and the in-kernel path manager opened no subflow to any of them`;
     findings.push({
       code: "limit-add-addr-zero",
       severity: "error",
       subject: "limits add_addr_accepted",
-      message: `${model.limits.addAddrAccepted !== undefined ? `${at(where)}: the policy sets` : "the kernel has"} add_addr_accepted 0, yet ${at(announced)} sends subflows to announced addresses: every address a peer announces is ignored, and that rule never has one`,
+      message: `${model.limits.addAddrAccepted !== undefined ? `${at(where)}: the policy sets` : "the kernel has"} add_addr_accepted 0, yet ${why}`,
       fix:
         model.limits.addAddrAccepted !== undefined
           ? `${at(where)}: limits add_addr_accepted 2`

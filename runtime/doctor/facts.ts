@@ -35,6 +35,8 @@ export interface DoctorFacts {
   readonly managers: readonly ManagerProcess[];
   readonly networkManagerMptcp: boolean;
   readonly kernel: KernelFeatures;
+  /** ADD_ADDR options received from peers since boot (MPTcpExtAddAddr; undefined where the counter is missing). */
+  readonly addAddrReceived?: number;
   readonly peers: readonly string[];
   readonly routes: readonly RouteCheck[];
   /** Per policy interface name, the kernel interfaces its patterns match. */
@@ -49,6 +51,19 @@ function readNumber(path: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A counter of this namespace's MPTcpExt MIB (/proc/net/netstat, as nstat reads it). */
+function mptcpCounter(name: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/net/netstat", "utf8");
+  } catch {
+    return undefined;
+  }
+  const [names, values] = text.split("\n").filter((l) => l.startsWith("MPTcpExt:"));
+  const index = names?.split(/\s+/).indexOf(name) ?? -1;
+  return index > 0 ? Number(values?.split(/\s+/)[index]) : undefined;
 }
 
 export async function gatherFacts(model: PolicyModel): Promise<DoctorFacts> {
@@ -92,7 +107,9 @@ export async function gatherFacts(model: PolicyModel): Promise<DoctorFacts> {
     const all = readNumber("/proc/sys/net/ipv4/conf/all/rp_filter") ?? 0;
     for (const link of links) rpFilter.set(link.ifname, Math.max(all, readNumber(`/proc/sys/net/ipv4/conf/${link.ifname}/rp_filter`) ?? 0));
     const routes = await lookUpRoutes(model, matched, usable, peers);
+    const addAddrReceived = mptcpCounter("AddAddr");
     return {
+      ...(addAddrReceived !== undefined ? { addAddrReceived } : {}),
       mptcp,
       ...(pathManager ? { pathManager } : {}),
       ...(limits ? { limits } : {}),
