@@ -12,6 +12,7 @@ APT_PACKAGES=(iproute2 ca-certificates chromium fonts-dejavu-core clang-19 llvm-
   neovim vim vim-ale  # test/neovim.test.ts, test/lsp-vim.test.ts: Debian's Neovim (0.7) and Vim with ALE as clients of mptcp-policy lsp
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd iputils-ping
   nftables mptcpd mptcpd-plugins
+  ethtool  # scripts/bench-daemon.mjs: GRO and threaded NAPI on the lab's veth links
   prometheus  # test/metrics-prometheus.test.ts: a real Prometheus scrapes `run --metrics`
   lintian man-db bash-completion ansible python3-apt)  # the Debian package (scripts/build-deb.sh), its install test, examples/ansible (its apt tasks)
 
