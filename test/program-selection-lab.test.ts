@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cgroup2Mount } from "../runtime/bpf/cgroups.js";
 import { Lab, Peer } from "./lab/topology.js";
 import { policyDir, runCliIn, startDaemon, type RunningDaemon } from "./daemon-support.js";
 import { buildCli } from "./helpers.js";
@@ -124,14 +125,15 @@ describe("mptcp for on the kernel's socket() hook", () => {
     ["socket_protocol_hook"],
     "converts a program in a selected cgroup, and the same program outside it not",
     async () => {
+      const root = cgroup2Mount() as string;
       const cgroup = `/mpp-lab-${process.pid}`;
-      mkdirSync(`/sys/fs/cgroup${cgroup}/selected`, { recursive: true });
+      mkdirSync(`${root}${cgroup}/selected`, { recursive: true });
       cleanups.push(() => {
-        rmdirSync(`/sys/fs/cgroup${cgroup}/selected`);
-        rmdirSync(`/sys/fs/cgroup${cgroup}`);
+        rmdirSync(`${root}${cgroup}/selected`);
+        rmdirSync(`${root}${cgroup}`);
       });
       const { lab } = await setUp(`mptcp for cgroup "${cgroup}"\n`);
-      expect((await request(lab, "wget", `/sys/fs/cgroup${cgroup}/selected/cgroup.procs`)).protocol).toBe(IPPROTO_MPTCP);
+      expect((await request(lab, "wget", `${root}${cgroup}/selected/cgroup.procs`)).protocol).toBe(IPPROTO_MPTCP);
       expect((await request(lab, "wget")).protocol).toBe(IPPROTO_TCP);
       expect(status(lab).program_selection).toMatchObject({ state: "attached" });
     },

@@ -3,7 +3,7 @@
 // the generated C compiled by clang with its data laid out as clang lays it out.
 // What the kernel does with it is test/program-selection-lab.test.ts's job.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import picomatch from "picomatch/posix.js";
@@ -19,6 +19,7 @@ import { parseFile } from "../language/parse.js";
 import { sourceFile } from "../language/source.js";
 import { parseProgramPattern, programMatches } from "../language/program-pattern.js";
 import { compileBpf, writeFiles } from "../runtime/bpf/toolchain.js";
+import { cgroup2Mount, findCgroup } from "../runtime/bpf/cgroups.js";
 import { completionsAt } from "../language/service/completion.js";
 import { wordHelp } from "../language/vocabulary.js";
 import { generateBpf } from "../editor/scheduler-support.js";
@@ -166,6 +167,25 @@ describe("program patterns", () => {
     const parsed = parseProgramPattern("http-worker-123");
     if ("problem" in parsed) throw new Error(parsed.problem);
     expect(programMatches(parsed.elements, "http-worker-1234")).toBe(true);
+  });
+});
+
+describe("cgroups as the hook names them (this machine's cgroup v2 tree)", () => {
+  const root = cgroup2Mount();
+  const base = `/mpp-test-${process.pid}`;
+  afterAll(() => {
+    if (!root) return;
+    for (const dir of [`${base}/app.slice/web.service`, `${base}/app.slice`, base]) rmSync(join(root, dir), { recursive: true, force: true });
+  });
+
+  it.skipIf(root === undefined)("finds a cgroup by path and a unit by name, with the directory's inode as id and its depth as level", () => {
+    mkdirSync(join(root as string, base, "app.slice", "web.service"), { recursive: true });
+    const byPath = findCgroup({ kind: "cgroup", path: `${base}/app.slice` }, root);
+    expect(byPath).toEqual({ found: { path: `${base}/app.slice`, id: statSync(join(root as string, base, "app.slice"), { bigint: true }).ino, level: 2 } });
+    expect(findCgroup({ kind: "unit", name: "web.service" }, root)).toMatchObject({ found: { path: `${base}/app.slice/web.service`, level: 3 } });
+    expect(findCgroup({ kind: "unit", name: `absent-${process.pid}.service` }, root)).toEqual({ missing: `unit absent-${process.pid}.service has no cgroup (is it running?)` });
+    expect(findCgroup({ kind: "cgroup", path: `${base}/nothing` }, root)).toEqual({ missing: `cgroup ${base}/nothing does not exist` });
+    expect(findCgroup({ kind: "cgroup", path: "/" }, root)).toMatchObject({ found: { level: 0 } });
   });
 });
 
