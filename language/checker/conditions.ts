@@ -71,9 +71,9 @@ function checkPredicate(context: CheckContext, predicate: Predicate, place: Cond
   }
   if (!place.allowed.has(key)) {
     if (place.code === "E700") {
-      const why = NOT_AT_SOCKET_CREATION[key] ?? "it is a fact of a connection's subflows, which exist only after the socket connects";
+      const why = NOT_AT_SOCKET_CREATION[key] ?? "that is a fact of a connection's subflows, which exist only after the socket connects";
       report(
-        error("E700", predicate.span, `'${KEY_WORDS[key]}' is not known when a socket is created, so it cannot select programs: ${why}`, {
+        error("E700", predicate.span, `'${KEY_WORDS[key]}' cannot be tested in 'mptcp for', which runs when a socket is created: ${why}`, {
           hints: ["'mptcp for' can test program, unit, cgroup, user and family; test the rest in a rule or a scheduler"],
         }),
       );
