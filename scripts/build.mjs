@@ -38,3 +38,21 @@ await build({
     } else console.warn("build: dist/mptcp-policy-bpf not built: it needs gcc and libbpf-dev (bash scripts/setup.sh installs them)");
   }
 }
+
+// The daemon's sd_notify (systemd readiness and watchdog): a tiny Node addon, since
+// Node has no Unix datagram sockets. Built against the running Node's headers when
+// they are installed; without it `run` under Type=notify says what is missing.
+{
+  const { spawnSync } = await import("node:child_process");
+  const { existsSync, statSync } = await import("node:fs");
+  const { dirname, join } = await import("node:path");
+  const source = "runtime/daemon/systemd-notify.c";
+  const addon = "dist/mptcp-policy-notify.node";
+  const headers = [join(dirname(process.execPath), "..", "include", "node"), "/usr/include/node"].find((d) => existsSync(join(d, "node_api.h")));
+  if (existsSync(source) && (!existsSync(addon) || statSync(addon).mtimeMs < statSync(source).mtimeMs)) {
+    if (headers) {
+      const gcc = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", `-I${headers}`, "-o", addon, source], { stdio: "inherit" });
+      if (gcc.status !== 0) process.exit(1);
+    } else console.warn("build: dist/mptcp-policy-notify.node not built: it needs Node's headers (node_api.h); without it the daemon cannot notify systemd");
+  }
+}
