@@ -96,6 +96,11 @@ Options:
     // The listener comes first: a port in use is a refusal to start, before the kernel is touched.
     const metrics = metricsAt ? await startMetrics(metricsAt, logger) : undefined;
     if (typeof metrics === "string") return refuse(metrics);
+    // Under systemd (Type=notify): readiness, reload, stop, status and the watchdog.
+    const { SystemdNotifier } = await import("../daemon/systemd.js");
+    const { combineObservers } = await import("../daemon/metrics-observer.js");
+    const systemd = SystemdNotifier.fromEnvironment(config, logger);
+    const observer = combineObservers([metrics?.observer, systemd]);
     const daemon = new Daemon(
       {
         config,
@@ -106,7 +111,7 @@ Options:
         stateDir: String(values["state-dir"]),
         sampleIntervalMs,
         schedulerIntervalMs,
-        ...(metrics ? { observer: metrics.observer } : {}),
+        ...(observer ? { observer } : {}),
       },
       logger,
     );
@@ -116,8 +121,12 @@ Options:
     let stopped: ((status: number) => void) | undefined;
     const done = new Promise<number>((resolve) => (stopped = resolve));
     process.on("SIGHUP", () => {
-      if (started) void daemon.reload("SIGHUP");
-      else logger.info("SIGHUP during start-up: the policy just loaded is the current one");
+      if (!started) {
+        logger.info("SIGHUP during start-up: the policy just loaded is the current one");
+        return;
+      }
+      systemd?.reloading();
+      void daemon.reload("SIGHUP").then((ok) => systemd?.reloaded(ok));
     });
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void daemon.stop(signal).then(() => (metrics?.server.close(), stopped?.(0))));
     try {
@@ -129,6 +138,7 @@ Options:
     }
     metrics?.observer.policyLoaded(loaded.files);
     started = true;
+    systemd?.ready();
     daemon.watchFiles();
     return done;
   },

@@ -118,7 +118,7 @@ export class Daemon {
     this.programs.apply(model, this.kernel, this.options.dryRun);
     await this.resync("start");
     this.monitor.onEvent((event) => this.onEvent(event));
-    this.options.observer?.started({ table: this.table, tracker: this.tracker, strategy: () => this.policy.strategy });
+    this.options.observer?.started({ table: this.table, tracker: this.tracker, strategy: () => this.policy.strategy, rules: () => this.policy.model.rules.length });
     this.updateSampling();
     this.logger.info({ strategy: this.policy.strategy, rules: model.rules.length, dry_run: this.options.dryRun, config: this.options.config }, "running");
   }

@@ -10,6 +10,8 @@ export interface DaemonView {
   readonly tracker: InterfaceTracker;
   /** The running policy's path manager strategy. */
   strategy(): string;
+  /** How many rules the running policy has. */
+  rules(): number;
 }
 
 export interface DaemonObserver {
@@ -31,4 +33,21 @@ export interface DaemonObserver {
   reloadFailed(): void;
   /** The daemon stops. */
   stopped(): void;
+}
+
+/** One observer for several (metrics and systemd); undefined when there is none, so the daemon spends nothing. */
+export function combineObservers(list: readonly (DaemonObserver | undefined)[]): DaemonObserver | undefined {
+  const present = list.filter((o): o is DaemonObserver => o !== undefined);
+  if (present.length <= 1) return present[0];
+  return {
+    started: (view) => present.forEach((o) => o.started(view)),
+    event: (event) => present.forEach((o) => o.event(event)),
+    ruleFired: (rule) => present.forEach((o) => o.ruleFired(rule)),
+    action: (op, result, since) => present.forEach((o) => o.action(op, result, since)),
+    kernelError: (command, errno) => present.forEach((o) => o.kernelError(command, errno)),
+    resync: (cause) => present.forEach((o) => o.resync(cause)),
+    policyLoaded: (files) => present.forEach((o) => o.policyLoaded(files)),
+    reloadFailed: () => present.forEach((o) => o.reloadFailed()),
+    stopped: () => present.forEach((o) => o.stopped()),
+  };
 }
