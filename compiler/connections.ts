@@ -30,8 +30,12 @@ export interface ConnectionState {
   dport?: number;
   serverSide: boolean;
   established: boolean;
-  /** Open subflows, the initial one included. */
-  readonly subflows: SubflowState[];
+  /**
+   * Open subflows, the initial one included. Replaced, not grown, when a subflow comes
+   * or goes: an array grown by push keeps room for 16, and a busy server keeps one per
+   * open connection. Read it again after an event; do not hold on to it.
+   */
+  subflows: SubflowState[];
   /** Shared and empty (NO_ANNOUNCEMENTS) until the peer announces an address: a busy server's connections mostly have none. */
   announced: AnnouncedAddress[];
   /** Only on the state handed back for a `removed` event: the address the peer withdrew. */
@@ -65,14 +69,14 @@ export class ConnectionTable {
       case "established":
         fillConnection(connection, event);
         if (event.event === "established") connection.established = true;
-        if (event.saddr !== undefined && !findSubflow(connection, event)) connection.subflows.push(subflowOf(event));
+        if (event.saddr !== undefined && !findSubflow(connection, event)) addSubflow(connection, subflowOf(event));
         break;
       case "subflow_established":
-        if (!findSubflow(connection, event)) connection.subflows.push(subflowOf(event));
+        if (!findSubflow(connection, event)) addSubflow(connection, subflowOf(event));
         break;
       case "subflow_closed": {
         const index = connection.subflows.findIndex((s) => sameSubflow(s, event));
-        if (index >= 0) connection.subflows.splice(index, 1);
+        if (index >= 0) connection.subflows = connection.subflows.slice(0, index).concat(connection.subflows.slice(index + 1));
         break;
       }
       case "subflow_priority": {
@@ -127,6 +131,11 @@ function subflowOf(event: PolicyEvent): SubflowState {
   if (event.ifindex !== undefined) subflow.ifindex = event.ifindex;
   if (event.ifname !== undefined) subflow.ifname = event.ifname;
   return subflow;
+}
+
+/** A new array of exactly the subflows (see ConnectionState.subflows). */
+function addSubflow(connection: ConnectionState, subflow: SubflowState): void {
+  connection.subflows = connection.subflows.length === 0 ? [subflow] : connection.subflows.concat(subflow);
 }
 
 function sameSubflow(subflow: SubflowState, event: PolicyEvent): boolean {

@@ -41,6 +41,30 @@ function run(text: string, events: object[]) {
 }
 
 describe("decision core", () => {
+  it("tries only the rules of the event, in policy order, the first match winning, on any number of rules", () => {
+    // Rules of other events between those of `established` (the core indexes rules by
+    // event: the order within an event must survive it, and other events' rules never fire).
+    const rules = [
+      'interface wifi = "wlan0"',
+      'interface lte = "wwan0"',
+      ...Array.from({ length: 200 }, (_, i) => `on subflow_closed if remote port ${i + 1} then log "closed ${i}"`),
+      "on established if remote port 80 then create via lte",
+      ...Array.from({ length: 200 }, (_, i) => `on closed if remote port ${i + 1} then log "gone ${i}"`),
+      "on established if iface wifi then create via lte backup",
+      "on established then log \"any\"",
+    ].join("\n");
+    const m = model(`${rules}\n`);
+    const table = new ConnectionTable();
+    const match = interfaceMatcher(m);
+    const decideOn = (e: object) => decide(m, e as Parameters<typeof decide>[1], table.apply(e as Parameters<typeof decide>[1]), match);
+    expect(decideOn({ event: "established", ...connection, server_side: false })).toMatchObject({ rule: { index: 401, at: { line: 404 } }, actions: [{ op: "create", backup: true }] });
+    expect(decideOn({ event: "established", ...connection, token: "00000002", dport: 80, server_side: false })).toMatchObject({ rule: { index: 200 }, actions: [{ op: "create", backup: false }] });
+    expect(decideOn({ event: "established", ...connection, token: "00000003", ifname: "eth0", server_side: false })).toMatchObject({ rule: { index: 402 }, actions: [{ op: "log" }] });
+    // An event no rule is on: no rule, no actions (and the same answer the next time).
+    for (let i = 0; i < 2; i++) expect(decideOn({ event: "subflow_established", ...connection })).toEqual({ rule: undefined, actions: [] });
+    expect(decideOn({ event: "subflow_closed", ...connection, dport: 7 })).toMatchObject({ rule: { index: 6 } });
+  });
+
   it("fires the first matching rule and resolves the action's operands from the connection", () => {
     const [created, established] = run(LAPTOP, [
       { event: "created", ...connection, server_side: false },

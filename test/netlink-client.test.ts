@@ -133,6 +133,19 @@ describe.skipIf(!canRunLab())("in-kernel path manager commands", () => {
     expect(results[0]).toMatchObject({ value: { subflows: 3, add_addr_accepted: 1 } });
     if (!labKernel()?.olderErrorTexts) expect(results[4]).toMatchObject({ reason: { attribute: "subflows" } });
   });
+
+  it("sends the requests of one event-loop turn as one datagram and answers each with its own result", async () => {
+    await pm.flushEndpoints();
+    // 16 requests in one turn (one datagram): the even ones add ids 1..8 (the kernel's
+    // most endpoints), each odd one the address of the request before it again, refused.
+    const requests = Array.from({ length: 16 }, (_, i) => pm.addEndpoint({ address: `10.0.1.${Math.floor(i / 2) + 10}`, id: i % 2 === 0 ? i / 2 + 1 : 100 + i, flags: ["signal"] }));
+    const results = await Promise.allSettled(requests);
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? "fulfilled" : "rejected")));
+    for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ request: "mptcp_pm ADD_ADDR" });
+    const endpoints = await pm.listEndpoints();
+    expect(endpoints.map((e) => [e.id, e.address])).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, `10.0.1.${i + 10}`]));
+    await pm.flushEndpoints();
+  });
 });
 
 describe.skipIf(!canRunLab())("events of real connections with the in-kernel path manager", () => {
@@ -384,6 +397,18 @@ describe.skipIf(!canRunLab())("interface tracker", () => {
     expect(tracker.addresses("lte", "ipv6").map((a) => a.address)).toContain("fd00:2::1");
     expect(tracker.byName("wifi")).toMatchObject({ up: true });
     expect(tracker.interfaceOf("fd00:1::1")?.ifname).toBe("wifi");
+  });
+
+  it("answers interface lookups made before a change with what holds after it (its caches follow the changes)", async () => {
+    expect(tracker.interfaceOf("10.0.7.1")).toBeUndefined();
+    expect(tracker.addresses("wifi", "ipv4").map((a) => a.address)).toEqual(["10.0.1.1"]);
+    lab.ip("client", "addr", "add", "10.0.7.1/24", "dev", "wifi");
+    await until(() => tracker.interfaceOf("10.0.7.1") !== undefined);
+    expect(tracker.interfaceOf("10.0.7.1")?.ifname).toBe("wifi");
+    expect(tracker.addresses("wifi", "ipv4").map((a) => a.address)).toEqual(["10.0.1.1", "10.0.7.1"]);
+    lab.ip("client", "addr", "del", "10.0.7.1/24", "dev", "wifi");
+    await until(() => tracker.interfaceOf("10.0.7.1") === undefined);
+    expect(tracker.addresses("wifi", "ipv4").map((a) => a.address)).toEqual(["10.0.1.1"]);
   });
 
   it("follows links going down and up, renames, new links and addresses", async () => {
