@@ -127,7 +127,7 @@ describe("sd_notify", () => {
       await r.waitFor((d) => d.message.startsWith("RELOADING=1\nMONOTONIC_USEC="));
       const rejected = await r.waitFor((d) => r.datagrams.indexOf(d) >= before && d.message.startsWith("READY=1"));
       expect(rejected.message).toBe(
-        `READY=1\nSTATUS=reload rejected, the running policy stays: policy ${config} (1 rule), userspace path manager, 0 connections`,
+        `READY=1\nSTATUS=last reload rejected, the running policy stays: policy ${config} (1 rule), userspace path manager, 0 connections`,
       );
 
       child.kill("SIGTERM");

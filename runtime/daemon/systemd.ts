@@ -35,6 +35,8 @@ export class SystemdNotifier implements DaemonObserver {
   private view: DaemonView | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failed = false;
+  /** The last reload was rejected: the status line says so until a policy is loaded. */
+  private rejected = false;
 
   private constructor(
     private readonly socket: string,
@@ -82,7 +84,8 @@ export class SystemdNotifier implements DaemonObserver {
 
   /** After that reload, whether the new policy was taken or rejected. */
   reloaded(ok: boolean): void {
-    this.notify(`READY=1\nSTATUS=${ok ? "" : "reload rejected, the running policy stays: "}${this.status()}`);
+    this.rejected = !ok;
+    this.notify(`READY=1\nSTATUS=${this.status()}`);
   }
 
   stopped(): void {
@@ -99,7 +102,8 @@ export class SystemdNotifier implements DaemonObserver {
     const strategy = this.view?.strategy() ?? "?";
     const connections = this.view?.table.connections.size ?? 0;
     const rules = this.view?.rules() ?? 0;
-    return `policy ${this.config} (${rules} rule${rules === 1 ? "" : "s"}), ${strategy} path manager, ${connections} connection${connections === 1 ? "" : "s"}`;
+    const note = this.rejected ? "last reload rejected, the running policy stays: " : "";
+    return `${note}policy ${this.config} (${rules} rule${rules === 1 ? "" : "s"}), ${strategy} path manager, ${connections} connection${connections === 1 ? "" : "s"}`;
   }
 
   private notify(message: string): void {
@@ -114,8 +118,12 @@ export class SystemdNotifier implements DaemonObserver {
   action(): void {}
   kernelError(): void {}
   resync(): void {}
-  policyLoaded(): void {}
-  reloadFailed(): void {}
+  policyLoaded(): void {
+    this.rejected = false;
+  }
+  reloadFailed(): void {
+    this.rejected = true;
+  }
 }
 
 /**
