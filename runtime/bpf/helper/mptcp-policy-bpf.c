@@ -22,8 +22,8 @@
  *   set-iface MAP                 replace the pinned address -> interface class map's
  *                                 entries with stdin's records (20-byte key, 8-byte value)
  *   socket-attach OBJ PIN         stdin: the bytes of OBJ's .rodata (the program selection's
- *                                 data); load OBJ with them, attach its one program, pin the
- *                                 link at PIN (replacing, and so detaching, what PIN held);
+ *                                 data); load OBJ with them, attach its one program, then
+ *                                 replace (and so detach) what PIN held with its link;
  *                                 prints "attached NAME"
  *   socket-probe                  load and attach a program that changes nothing on
  *                                 update_socket_protocol, then detach it: prints "ok", or
@@ -408,8 +408,8 @@ static struct bpf_map *rodata_of(struct bpf_object *obj)
 	return NULL;
 }
 
-/* Attach the program selection: a new link is pinned beside the old one, then renamed
- * over it, so the old program goes only once the new one runs. */
+/* Attach the program selection: the new link is attached before the old one's pin is
+ * removed, so there is no moment without a program. */
 static int cmd_socket_attach(const char *path, const char *pin)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -418,7 +418,6 @@ static int cmd_socket_attach(const char *path, const char *pin)
 	struct bpf_program *prog;
 	struct bpf_link *link;
 	struct bpf_map *rodata;
-	char fresh[4096];
 	int got, err;
 
 	got = (int)fread(data, 1, sizeof(data), stdin);
@@ -452,11 +451,10 @@ static int cmd_socket_attach(const char *path, const char *pin)
 		bpf_object__close(obj);
 		return fail("attach: %s", strerror(err));
 	}
-	snprintf(fresh, sizeof(fresh), "%s.new", pin);
-	unlink(fresh);
-	if (ensure_bpffs("/sys/fs/bpf/mptcp-policy") || bpf_link__pin(link, fresh) || rename(fresh, pin)) {
+	/* The BPF file system has no rename: the new link runs already, so the old pin
+	 * goes first (its program stops) and the new link takes its place. */
+	if (ensure_bpffs("/sys/fs/bpf/mptcp-policy") || (unlink(pin) && errno != ENOENT) || bpf_obj_pin(bpf_link__fd(link), pin)) {
 		err = errno;
-		unlink(fresh);
 		bpf_link__destroy(link);
 		bpf_object__close(obj);
 		return fail("pinning %s: %s", pin, strerror(err));
