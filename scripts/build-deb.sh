@@ -38,6 +38,13 @@ done
 install -d "$lib/bin" "$lib/dist" "$lib/node_modules" "$root/usr/bin"
 install -m 0755 bin/mptcp-policy "$lib/bin/mptcp-policy"
 install -m 0644 dist/mptcp-policy.js "$lib/dist/"
+# Native addons the bundle loads from its own directory (the daemon's sd_notify).
+native=()
+for addon in dist/*.node; do
+  [ -e "$addon" ] || continue
+  install -m 0644 "$addon" "$lib/dist/"
+  native+=("$lib/dist/$(basename "$addon")")
+done
 # The BPF helper again, with Debian's hardening flags (dpkg-buildflags), as a package's
 # C program is built; the checkout's own build (scripts/build.mjs) does not need them.
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
@@ -56,7 +63,8 @@ install -m 0644 node_modules/netlink/build/Release/netlink_binding.node "$lib/no
 for f in package.json index.js node-gyp-build.js; do install -m 0644 "node_modules/node-gyp-build/$f" "$lib/node_modules/node-gyp-build/"; done
 ln -s ../lib/mptcp-policy/bin/mptcp-policy "$root/usr/bin/mptcp-policy"
 # Debug symbols out, as dh_strip does.
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$lib/dist/mptcp-policy-bpf" "$lib/node_modules/netlink/build/Release/netlink_binding.node"
+native+=("$lib/dist/mptcp-policy-bpf" "$lib/node_modules/netlink/build/Release/netlink_binding.node")
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "${native[@]}"
 
 # The unit, from the example: packaged paths, and the install notes (which are for an
 # install by hand) replaced. Anything left pointing at /usr/local or /opt is a mistake.
@@ -89,8 +97,8 @@ install -d "$doc/examples"
 for f in README.md docs/*.md; do [ "$f" = docs/development.md ] && continue; install -m 0644 "$f" "$doc/"; done
 for d in examples/*/; do
   name=$(basename "$d")
-  [ -n "$(find "$d" -maxdepth 3 -type f \( -name '*.policy' -o -name '*.yml' -o -name '*.j2' -o -name '*.cfg' -o -name '*.md' \) -print -quit)" ] || continue
-  (cd examples && find "$name" -type f \( -name '*.policy' -o -name '*.yml' -o -name '*.j2' -o -name '*.cfg' -o -name '*.md' \) -print0 | cpio -0 -pdm --quiet "$doc/examples")
+  [ -n "$(find "$d" -maxdepth 3 -type f \( -name '*.policy' -o -name '*.yml' -o -name '*.j2' -o -name '*.cfg' -o -name '*.ini' -o -name '*.md' \) -print -quit)" ] || continue
+  (cd examples && find "$name" -type f \( -name '*.policy' -o -name '*.yml' -o -name '*.j2' -o -name '*.cfg' -o -name '*.ini' -o -name '*.md' \) -print0 | cpio -0 -pdm --quiet "$doc/examples")
 done
 install -m 0644 dist/mptcp-policy.js.LEGAL.txt "$doc/third-party-notices.txt"
 date=$(date -u -d "@$SOURCE_DATE_EPOCH" -R)
@@ -112,7 +120,7 @@ find "$root" -exec touch --no-dereference --date="@$SOURCE_DATE_EPOCH" {} +
 mkdir -p "$stage/src/debian" "$root/DEBIAN"
 printf 'Source: mptcp-policy\n\nPackage: mptcp-policy\nArchitecture: any\n' >"$stage/src/debian/control"
 # (The addon's references to Node's N-API symbols are resolved by node itself: -w quiet.)
-shlibs=$(cd "$stage/src" && dpkg-shlibdeps -O --warnings=0 "$lib/dist/mptcp-policy-bpf" "$lib/node_modules/netlink/build/Release/netlink_binding.node" | sed -n 's/^shlibs:Depends=//p')
+shlibs=$(cd "$stage/src" && dpkg-shlibdeps -O --warnings=0 "${native[@]}" | sed -n 's/^shlibs:Depends=//p')
 installed_size=$(du -sk --apparent-size "$root" | cut -f1)
 sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintainer|" \
   -e "s|@INSTALLED_SIZE@|$installed_size|" -e "s|@DEPENDS@|nodejs (>= 20.19), $shlibs|" packaging/control.in >"$root/DEBIAN/control"

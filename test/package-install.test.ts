@@ -1,0 +1,239 @@
+// The Debian package as an administrator meets it, in the kernel lab's systemd guest
+// (systemd is PID 1; the root is an overlay, so dpkg changes nothing on the host):
+//
+//   bash scripts/build-deb.sh
+//   flock /tmp/mptcp-heavy.lock bash scripts/vm.sh run 7 --systemd --timeout 1200 -- npx vitest run test/package-install.test.ts
+//
+// Install, check the starter policy, edit it, enable the unit, a connection in a lab
+// namespace gets the rule's subflow, reload, man pages, completion, the toolchain
+// messages, the fleet playbook, then purge, which must leave nothing behind. The steps
+// run in order and each needs the one before. Anywhere but such a guest, it is skipped.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import packageJson from "../package.json" with { type: "json" };
+import { Lab } from "./lab/topology.js";
+import { waitForConnection } from "./daemon-support.js";
+import { ROOT } from "./helpers.js";
+
+const inSystemdGuest = process.env["MPTCP_POLICY_VM"] !== undefined && existsSync("/proc/1/comm") && readFileSync("/proc/1/comm", "utf8").trim() === "systemd";
+const ARCH = spawnSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).stdout.trim();
+const DEB = join(ROOT, `dist/mptcp-policy_${packageJson.version}_${ARCH}.deb`);
+const POLICY = "/etc/mptcp-policy/main.policy";
+const DROP_IN = "/etc/systemd/system/mptcp-policy.service.d";
+/** What purge must give back as it was: configuration, systemd's records of enabled units. */
+const WATCHED = ["/etc", "/var/lib/systemd/deb-systemd-helper-enabled", "/var/lib/systemd/deb-systemd-helper-masked"];
+
+function run(command: string, args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}) {
+  const result = spawnSync(command, args, { encoding: "utf8", input: options.input, env: { ...process.env, ...options.env }, timeout: 300_000 });
+  return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "", output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+function ok(command: string, args: readonly string[], options?: Parameters<typeof run>[2]): string {
+  const result = run(command, args, options);
+  expect(result.status, `${command} ${args.join(" ")}:\n${result.output}`).toBe(0);
+  return result.stdout;
+}
+
+function tree(paths: readonly string[]): string[] {
+  return paths
+    .flatMap((p) => (existsSync(p) ? ok("find", [p, "-xdev", "-printf", "%p %y %m\n"]).split("\n") : []))
+    .filter((l) => l !== "")
+    .sort();
+}
+
+const journal = () => run("journalctl", ["-u", "mptcp-policy", "-o", "cat", "--no-pager"]).stdout;
+
+describe.skipIf(!inSystemdGuest)("the Debian package, installed in a systemd guest", { timeout: 600_000 }, () => {
+  let lab: Lab | undefined;
+  let before: string[] = [];
+  let installed: string[] = [];
+
+  beforeAll(() => {
+    // Built on the host just before the boot (as the command above does): under emulation
+    // a build takes minutes. Without one, the guest builds it (in its overlay).
+    if (!existsSync(DEB)) ok("bash", [join(ROOT, "scripts/build-deb.sh")]);
+    before = tree(WATCHED);
+  }, 900_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    rmSync(DROP_IN, { recursive: true, force: true });
+    rmSync("/tmp/mptcp-policy-ansible-reports", { recursive: true, force: true });
+  });
+
+  it("installs with dpkg -i: the unit installed and not enabled, the starter policy a conffile", () => {
+    ok("dpkg", ["-i", DEB]);
+    installed = ok("dpkg", ["-L", "mptcp-policy"])
+      .split("\n")
+      .filter((p) => p !== "" && !statSync(p).isDirectory());
+    expect(installed).toEqual(
+      expect.arrayContaining(["/usr/bin/mptcp-policy", "/usr/lib/systemd/system/mptcp-policy.service", POLICY, "/usr/share/man/man8/mptcp-policy.8.gz"]),
+    );
+    expect(ok("dpkg-query", ["-W", "-f=${Conffiles}", "mptcp-policy"])).toContain(POLICY);
+    expect(run("systemctl", ["is-enabled", "mptcp-policy"]).stdout.trim()).toBe("disabled");
+    expect(run("systemctl", ["is-active", "mptcp-policy"]).stdout.trim()).toBe("inactive");
+    expect(ok("mptcp-policy", ["--version"]).trim()).toBe(`mptcp-policy ${packageJson.version}`);
+    const verify = run("systemd-analyze", ["verify", "/usr/lib/systemd/system/mptcp-policy.service"]);
+    expect(verify.status, verify.output).toBe(0);
+    expect(verify.output).not.toContain("mptcp-policy.service:");
+  });
+
+  it("checks the starter policy clean: it declares nothing", () => {
+    const result = run("mptcp-policy", ["check", "/etc/mptcp-policy"]);
+    expect(result).toMatchObject({ status: 0, stdout: "", stderr: "" });
+    expect(ok("mptcp-policy", ["compile", "--emit", "model", "/etc/mptcp-policy"])).toMatch(/"rules": \[\]/);
+  });
+
+  it("runs the edited policy as the enabled unit: a connection in the lab gets the rule's subflow", async () => {
+    lab = await Lab.create();
+    lab.ip("server", "mptcp", "limits", "set", "subflows", "8", "add_addr_accepted", "8");
+    const starter = readFileSync(POLICY, "utf8");
+    writeFileSync(POLICY, `${starter}\ninterface wifi = "wifi"\ninterface lte = "lte"\non established if iface wifi then create via lte backup\n`);
+    ok("mptcp-policy", ["check", "/etc/mptcp-policy"]);
+    // The daemon enforces the policy on the network namespace it runs in: the lab's client.
+    mkdirSync(DROP_IN, { recursive: true });
+    writeFileSync(join(DROP_IN, "lab.conf"), `[Service]\nNetworkNamespacePath=/run/netns/${lab.ns("client")}\n`);
+    ok("systemctl", ["daemon-reload"]);
+    ok("systemctl", ["enable", "--now", "mptcp-policy"]);
+    expect(run("systemctl", ["is-enabled", "mptcp-policy"]).stdout.trim()).toBe("enabled");
+    await expect.poll(() => journal(), { timeout: 60_000, interval: 500 }).toMatch(/"msg":"running"/);
+    expect(lab.pathManagerOf("client")).toBe("userspace");
+    const server = await lab.startServer({ port: 5000 });
+    const client = await lab.connect({ to: lab.address("server", "wifi"), port: server.port });
+    client.command("send 1000");
+    const connection = await waitForConnection(lab, "client", (c) => c.subflows.length === 2, 60_000);
+    expect(connection.subflows.find((s) => s.saddr === lab!.address("client", "lte"))).toMatchObject({ daddr: lab.address("server", "wifi"), backup: true });
+    // The installed CLI reads the same from the kernel.
+    const status = JSON.parse(ok("ip", ["netns", "exec", lab.ns("client"), "mptcp-policy", "status", "--format", "json"])) as {
+      connections: { subflows: unknown[] }[];
+    };
+    expect(status.connections.some((c) => c.subflows.length === 2)).toBe(true);
+  });
+
+  it("reloads with systemctl reload: an edited policy is applied, a broken one rejected and the unit stays up", async () => {
+    writeFileSync(POLICY, `${readFileSync(POLICY, "utf8")}on closed then log "closed, after the reload"\n`);
+    ok("systemctl", ["reload", "mptcp-policy"]);
+    await expect.poll(() => journal(), { timeout: 60_000, interval: 500 }).toMatch(/"reason":"SIGHUP".*"msg":"policy reloaded"/);
+    const good = readFileSync(POLICY, "utf8");
+    const seen = journal().length;
+    writeFileSync(POLICY, `${good}on established then create via wfi\n`);
+    ok("systemctl", ["reload", "mptcp-policy"]);
+    await expect.poll(() => journal().slice(seen), { timeout: 60_000, interval: 500 }).toMatch(/wfi/);
+    expect(run("systemctl", ["is-active", "mptcp-policy"]).stdout.trim()).toBe("active");
+    writeFileSync(POLICY, good);
+    ok("systemctl", ["reload", "mptcp-policy"]);
+  });
+
+  it("has man pages that man finds and renders", () => {
+    expect(ok("man", ["-w", "mptcp-policy"]).trim()).toBe("/usr/share/man/man8/mptcp-policy.8.gz");
+    const env = { MANWIDTH: "80", PAGER: "cat", MANPAGER: "cat" };
+    const page8 = ok("man", ["8", "mptcp-policy"], { env });
+    for (const text of ["COMMANDS", "EXIT STATUS", "SIGNALS", "mptcp-policy check [--format text|json] PATH..."]) expect(page8).toContain(text);
+    const page5 = ok("man", ["5", "mptcp-policy.policy"], { env });
+    for (const text of ["STATEMENTS", "EVENTS", "SCHEDULERS", "DIAGNOSTICS"]) expect(page5).toContain(text);
+  });
+
+  it("completes in an interactive bash through bash-completion's loader", () => {
+    const script = [
+      ". /usr/share/bash-completion/bash_completion",
+      "__load_completion mptcp-policy",
+      "complete -p mptcp-policy",
+      'COMP_WORDS=(mptcp-policy st); COMP_CWORD=1; _mptcp_policy; echo "commands: ${COMPREPLY[*]}"',
+      'COMP_WORDS=(mptcp-policy check --format ""); COMP_CWORD=3; _mptcp_policy; echo "formats: ${COMPREPLY[*]}"',
+      'cd /etc/mptcp-policy; COMP_WORDS=(mptcp-policy check ""); COMP_CWORD=2; _mptcp_policy; echo "paths: ${COMPREPLY[*]}"',
+    ].join("\n");
+    const out = run("bash", ["-i", "-c", script], { env: { HOME: "/root", TERM: "dumb" } }).stdout.split("\n");
+    expect(out).toEqual(expect.arrayContaining(["complete -F _mptcp_policy mptcp-policy", "commands: status", "formats: text json", "paths: main.policy"]));
+  });
+
+  it("says which package is missing when build has no clang or no libbpf headers", () => {
+    const example = "/usr/share/doc/mptcp-policy/examples/voip-redundancy";
+    const noClang = run("mptcp-policy", ["build", "--no-verify", "-o", "/tmp/mptcp-policy-build", example], { env: { MPTCP_POLICY_CLANG: "clang-missing" } });
+    expect(noClang.status).toBe(2);
+    expect(noClang.stderr).toContain("install clang-19");
+    const header = "/usr/include/bpf/bpf_helpers.h";
+    renameSync(header, `${header}.away`);
+    try {
+      const noHeaders = run("mptcp-policy", ["build", "--no-verify", "-o", "/tmp/mptcp-policy-build", example]);
+      expect(noHeaders.status).toBe(2);
+      expect(noHeaders.stderr).toContain("install libbpf-dev");
+    } finally {
+      renameSync(`${header}.away`, header);
+    }
+    expect(run("mptcp-policy", ["build", "--no-verify", "-o", "/tmp/mptcp-policy-build", example]).status).toBe(0);
+  });
+
+  describe("the fleet playbook (examples/ansible/site.yml) with ansible-playbook -c local", () => {
+    const reports = "/tmp/mptcp-policy-ansible-reports";
+    const playbook = (rules: readonly string[]) => {
+      const vars = {
+        mptcp_policy_deb: DEB,
+        mptcp_policy_interfaces: [
+          { name: "wifi", patterns: ["wifi"] },
+          { name: "lte", patterns: ["lte"] },
+        ],
+        mptcp_policy_rules: rules,
+        mptcp_policy_metrics: "127.0.0.1:9101",
+        mptcp_policy_reports: reports,
+      };
+      return run("ansible-playbook", ["-i", "localhost,", "-c", "local", join(ROOT, "examples/ansible/site.yml"), "-e", JSON.stringify(vars)], {
+        env: { ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0", HOME: "/root" },
+      });
+    };
+    const GOOD = ["on established if iface wifi then create via lte backup"];
+
+    it("templates the policy, reloads through the handler, serves metrics, collects doctor where the CLI has it", async () => {
+      const seen = journal().length;
+      const result = playbook(GOOD);
+      expect(result.status, result.output).toBe(0);
+      expect(readFileSync(POLICY, "utf8")).toContain("Ansible managed");
+      expect(readFileSync(POLICY, "utf8")).toContain(GOOD[0]);
+      expect(result.stdout).toMatch(/RUNNING HANDLER \[Restart mptcp-policy\]|RUNNING HANDLER \[Reload mptcp-policy\]/);
+      await expect.poll(() => journal().slice(seen), { timeout: 60_000, interval: 500 }).toMatch(/"msg":"running"|"msg":"policy reloaded"/);
+      const metrics = () =>
+        run("ip", [
+          "netns",
+          "exec",
+          lab!.ns("client"),
+          "/usr/bin/python3",
+          "-c",
+          "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:9101/metrics').read().decode())",
+        ]).stdout;
+      await expect.poll(metrics, { timeout: 60_000, interval: 1000 }).toContain("mptcp_policy_policy_loaded{");
+      if (run("mptcp-policy", ["doctor", "--help"]).status === 0) {
+        expect(JSON.parse(readFileSync(join(reports, "localhost.json"), "utf8"))).toBeTypeOf("object");
+      } else {
+        expect(result.stdout).toContain("has no doctor command");
+      }
+    });
+
+    it("never lets a policy with errors reach the host: the play fails on the checker's error, the policy in force stays", () => {
+      const before = readFileSync(POLICY, "utf8");
+      const result = playbook(["on established then create via wfi"]);
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain("error[E100]: interface 'wfi' is not declared");
+      expect(readFileSync(POLICY, "utf8")).toBe(before);
+      expect(run("systemctl", ["is-active", "mptcp-policy"]).stdout.trim()).toBe("active");
+    });
+
+    it("changes nothing when run again with the same policy", () => {
+      const result = playbook(GOOD);
+      expect(result.status, result.output).toBe(0);
+      expect(result.stdout).toMatch(/localhost\s*: ok=\d+\s+changed=0 /);
+    });
+  });
+
+  it("purges: the daemon stopped and the kernel's state restored, no file, unit link or directory left", () => {
+    rmSync(DROP_IN, { recursive: true, force: true });
+    ok("systemctl", ["daemon-reload"]);
+    ok("dpkg", ["--purge", "mptcp-policy"]);
+    expect(lab!.pathManagerOf("client")).toBe("kernel");
+    expect(installed.filter((p) => existsSync(p))).toEqual([]);
+    expect(existsSync("/etc/mptcp-policy")).toBe(false);
+    expect(existsSync("/run/mptcp-policy")).toBe(false);
+    expect(run("systemctl", ["cat", "mptcp-policy"]).status).not.toBe(0);
+    expect(tree(WATCHED)).toEqual(before);
+  });
+});
