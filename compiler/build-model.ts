@@ -4,7 +4,7 @@ import { baseValue, checkAddress } from "../language/checker/values.js";
 import { positionAt, type Span } from "../language/source.js";
 import type { Action, AddressLiteral, Condition, Name, PolicyFile, Step } from "../language/syntax-tree.js";
 import { ERRNO_NAMES, type EndpointFlag, type MetricName } from "../language/vocabulary.js";
-import type { ActionModel, AddressModel, ConditionModel, EndpointModel, InterfaceModel, LimitsModel, PolicyModel, RuleModel, SchedulerModel, SelectionModel, SourceRef, StepModel } from "./model.js";
+import type { ActionModel, AddressModel, ConditionModel, EndpointModel, InterfaceModel, LimitsModel, PolicyModel, RuleModel, SchedulerModel, SelectionModel, SourceRef, StepModel, ZoneModel } from "./model.js";
 
 export function buildModel(files: readonly PolicyFile[]): PolicyModel {
   const interfaces: InterfaceModel[] = [];
@@ -13,6 +13,7 @@ export function buildModel(files: readonly PolicyFile[]): PolicyModel {
   const rules: RuleModel[] = [];
   const schedulers: SchedulerModel[] = [];
   const selections: SelectionModel[] = [];
+  const zones: ZoneModel[] = [];
   for (const file of files) {
     for (const s of file.statements) {
       switch (s.kind) {
@@ -54,10 +55,13 @@ export function buildModel(files: readonly PolicyFile[]): PolicyModel {
         case "Mptcp":
           selections.push({ condition: condition(s.condition), at: ref(s.span) });
           break;
+        case "Isolate":
+          zones.push({ interfaces: [...new Set(s.interfaces.map((n) => n.text))], at: ref(s.span) });
+          break;
       }
     }
   }
-  return { interfaces, limits, endpoints, rules, schedulers, ...(selections.length > 0 ? { selections } : {}) };
+  return { interfaces, limits, endpoints, rules, schedulers, ...(selections.length > 0 ? { selections } : {}), ...(zones.length > 0 ? { zones } : {}) };
 }
 
 export function ref(at: Span): SourceRef {

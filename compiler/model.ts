@@ -23,6 +23,21 @@ export interface PolicyModel {
    * before the statement existed: read it through `selectionsOf`.
    */
   readonly selections?: readonly SelectionModel[];
+  /**
+   * `isolate IFACE, ...` statements, in source order: each is one zone, and the
+   * interfaces none names are the default zone (compiler/zones.ts). Absent without any.
+   */
+  readonly zones?: readonly ZoneModel[];
+}
+
+export interface ZoneModel {
+  /** Policy interface names. */
+  readonly interfaces: readonly string[];
+  readonly at: SourceRef;
+}
+
+export function zonesOf(model: PolicyModel): readonly ZoneModel[] {
+  return model.zones ?? [];
 }
 
 export interface SelectionModel {

@@ -45,7 +45,7 @@ export function compilePolicy(sources: readonly PolicySource[], options: { reado
   return { files, diagnostics, model, counts: { errors, warnings: all.length - errors } };
 }
 
-const NEEDS_WHOLE_POLICY: ReadonlySet<Code> = new Set(["E100", "E500", "W601", "W602"]);
+const NEEDS_WHOLE_POLICY: ReadonlySet<Code> = new Set(["E100", "E500", "E800", "E801", "W601", "W602", "W800"]);
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => (a.span.file.name < b.span.file.name ? -1 : a.span.file.name > b.span.file.name ? 1 : a.span.start - b.span.start));

@@ -54,6 +54,9 @@ export const CODES = {
   E702: "invalid unit name",
   E703: "invalid cgroup path",
   E704: "process test outside `mptcp for`",
+  // Zones (`isolate`)
+  E800: "interface in two zones",
+  E801: "rule or endpoint crosses a zone",
   // Warnings
   W600: "possible subflow storm",
   W601: "rule shadowed by an earlier one",
@@ -61,6 +64,7 @@ export const CODES = {
   W603: "repeated flag",
   W604: "unreachable scheduler step",
   W605: "too many warnings",
+  W800: "action may cross a zone",
 } as const;
 
 export type Code = keyof typeof CODES;

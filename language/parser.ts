@@ -23,6 +23,7 @@ import type {
   Rule,
   SchedulerDecl,
   MptcpDecl,
+  IsolateDecl,
   ProcessCondition,
   Statement,
   Step,
@@ -68,6 +69,7 @@ const K = {
   iface: kw("iface"),
   in: kw("in"),
   interface: kw("interface"),
+  isolate: kw("isolate"),
   limits: kw("limits"),
   local: kw("local"),
   log: kw("log"),
@@ -255,7 +257,16 @@ export class PolicyParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.rule) },
     { ALT: () => this.SUBRULE(this.schedulerDecl) },
     { ALT: () => this.SUBRULE(this.mptcpDecl) },
+    { ALT: () => this.SUBRULE(this.isolateDecl) },
   ];
+
+  private readonly isolateDecl = this.RULE("isolateDecl", (): IsolateDecl => {
+    const start = this.CONSUME(K.isolate);
+    const names: IToken[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => names.push(this.CONSUME(Identifier)) });
+    if (this.RECORDING_PHASE) return RECORDING;
+    return { kind: "Isolate", interfaces: this.names(names), span: this.between(start, names[names.length - 1] ?? start) };
+  });
 
   private readonly mptcpDecl = this.RULE("mptcpDecl", (): MptcpDecl => {
     const start = this.CONSUME(K.mptcp);

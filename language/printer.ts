@@ -147,6 +147,8 @@ export function printStatement(s: Statement): string[] {
     }
     case "Mptcp":
       return [`mptcp for ${printCondition(s.condition)}`];
+    case "Isolate":
+      return [`isolate ${s.interfaces.map((n) => n.text).join(", ")}`];
     case "Scheduler":
       return [printSchedulerOpening(s), ...s.steps.map((step) => `  ${printStep(step)}`), "}"];
   }

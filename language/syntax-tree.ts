@@ -46,7 +46,7 @@ export interface Comment extends NodeBase {
   readonly text: string;
 }
 
-export type Statement = InterfaceDecl | LimitsDecl | EndpointDecl | Rule | SchedulerDecl | MptcpDecl;
+export type Statement = InterfaceDecl | LimitsDecl | EndpointDecl | Rule | SchedulerDecl | MptcpDecl | IsolateDecl;
 
 export interface InterfaceDecl extends NodeBase {
   readonly kind: "Interface";
@@ -92,6 +92,12 @@ export interface SchedulerDecl extends NodeBase {
 export interface MptcpDecl extends NodeBase {
   readonly kind: "Mptcp";
   readonly condition: Condition;
+}
+
+/** `isolate IFACE, ...`: one zone; a connection's subflows stay in the zone of its first subflow. */
+export interface IsolateDecl extends NodeBase {
+  readonly kind: "Isolate";
+  readonly interfaces: readonly Name[];
 }
 
 export type StepMode = "use" | "use_any" | "redundant" | "round_robin";
@@ -271,3 +277,4 @@ export const isPredicate = (node: Condition): node is Predicate =>
 export const isRule = (node: Statement): node is Rule => node.kind === "Rule";
 export const isScheduler = (node: Statement): node is SchedulerDecl => node.kind === "Scheduler";
 export const isMptcp = (node: Statement): node is MptcpDecl => node.kind === "Mptcp";
+export const isIsolate = (node: Statement): node is IsolateDecl => node.kind === "Isolate";

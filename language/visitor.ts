@@ -56,6 +56,9 @@ export function forEachChild(node: SyntaxNode, visit: Visit): void {
     case "Mptcp":
       visit(node.condition);
       return;
+    case "Isolate":
+      each(node.interfaces, visit);
+      return;
     case "Scheduler":
       visit(node.name);
       maybe(node.selector, visit);

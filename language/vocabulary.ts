@@ -219,6 +219,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   active: "The subflow is not a backup (as a condition); clear the backup flag (in `set`).",
   error: "Condition on why a subflow closed: `error timeout`, `error reset`, or an errno number.",
   subflows: "The connection's number of subflows (as a condition); the subflow limit (in `limits`).",
+  isolate: "Interfaces that never share a connection: `isolate vpn` or `isolate vpn, vpn2`. The listed interfaces form one zone, the interfaces no `isolate` names form the default zone, and a connection's subflows stay in the zone of its first subflow.",
   mptcp: "Make programs' TCP sockets MPTCP when they are created: `mptcp for program \"curl\"` (BPF, Linux 6.6+); several statements add up.",
   program: "Condition on the program creating a socket, its name as `ps -o comm` shows it (at most 15 bytes), globs allowed: `program \"curl\"`, `program \"python3*\"`. Only in `mptcp for`.",
   unit: "Condition on the systemd unit a socket is created in (its cgroup or below): `unit \"nginx.service\"`. Only in `mptcp for`.",

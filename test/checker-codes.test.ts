@@ -57,12 +57,15 @@ const CASES: Record<Code, Case> = {
   E702: { bad: `${DECLS}mptcp for unit "nginx"`, good: `${DECLS}mptcp for unit "nginx.service"` },
   E703: { bad: `${DECLS}mptcp for cgroup "system.slice/app.service"`, good: `${DECLS}mptcp for cgroup "/system.slice/app.service"` },
   E704: { bad: `${DECLS}on established if program "curl" then log "x"`, good: `${DECLS}mptcp for program "curl"\non established then log "x"` },
+  E800: { bad: `${DECLS}interface vpn = "tun0"\nisolate vpn\nisolate wifi, vpn`, good: `${DECLS}interface vpn = "tun0"\nisolate vpn\nisolate wifi, lte` },
+  E801: { bad: `${DECLS}interface vpn = "tun0"\nisolate vpn\non established if iface vpn then create via wifi`, good: `${DECLS}interface vpn = "tun0"\nisolate vpn\non established if iface wifi then create via lte` },
   W600: { bad: `${DECLS}on subflow_closed if iface lte then create via lte`, good: `${DECLS}on subflow_closed if iface lte then create via lte after 1s` },
   W601: { bad: `${DECLS}on established if iface wifi then log "a"\non established if iface wifi then log "b"`, good: `${DECLS}on established if iface wifi then log "a"\non established if iface lte then log "b"` },
   W602: { bad: `${DECLS}interface eth = "eth0"`, good: `${DECLS}interface eth = "eth0"\nendpoint eth signal` },
   W603: { bad: `${DECLS}endpoint 192.0.2.1 signal signal`, good: `${DECLS}endpoint 192.0.2.1 signal` },
   W605: { bad: `${DECLS}${'on iface_up wifi then log "x"\n'.repeat(102)}`, good: `${DECLS}${'on iface_up wifi then log "x"\n'.repeat(2)}` },
   W604: { bad: `${DECLS}scheduler a { use any\n redundant }`, good: `${DECLS}scheduler a { redundant where active\n use any }` },
+  W800: { bad: `${DECLS}interface vpn = "tun0"\nisolate vpn\non established then create via lte`, good: `${DECLS}interface vpn = "tun0"\nisolate vpn\non established if not iface vpn then create via lte` },
 };
 
 describe("every diagnostic code", () => {

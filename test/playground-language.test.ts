@@ -127,7 +127,7 @@ describe("completion", () => {
   const labels = (text: string) => completionsAt(text, names).map((i) => i.label);
 
   it("offers statements at a line start, and steps inside a scheduler block", () => {
-    expect(labels("")).toEqual(["interface", "limits", "endpoint", "on", "scheduler", "mptcp"]);
+    expect(labels("")).toEqual(["interface", "limits", "endpoint", "on", "scheduler", "mptcp", "isolate"]);
     expect(labels('interface wifi = "wlan0"\nli')).toContain("limits");
     expect(labels("scheduler s {\n  use any\n  ")).toEqual(["use", "redundant", "round_robin"]);
   });

@@ -10,8 +10,9 @@ import { lintRules } from "./lints.js";
 import { checkProgramSelections } from "./program-selection.js";
 import { checkRules } from "./rules.js";
 import { checkSchedulers } from "./schedulers.js";
+import { checkZones } from "./zones.js";
 
-const PASSES: readonly CheckPass[] = [collectDeclarations, checkKernelDeclarations, checkRules, checkSchedulers, checkProgramSelections, lintRules];
+const PASSES: readonly CheckPass[] = [collectDeclarations, checkKernelDeclarations, checkRules, checkSchedulers, checkProgramSelections, checkZones, lintRules];
 
 export function checkPolicy(files: readonly PolicyFile[]): { diagnostics: Diagnostic[]; symbols: Symbols } {
   const diagnostics: Diagnostic[] = [];

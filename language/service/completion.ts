@@ -39,7 +39,7 @@ export interface CompletionItem {
   readonly insertText?: string;
 }
 
-const STATEMENTS = ["interface", "limits", "endpoint", "on", "scheduler", "mptcp"] as const;
+const STATEMENTS = ["interface", "limits", "endpoint", "on", "scheduler", "mptcp", "isolate"] as const;
 const STEPS = ["use", "redundant", "round_robin"] as const;
 
 function keyword(word: string): CompletionItem {
@@ -313,6 +313,14 @@ export function completionsAt(textBefore: string, names: DeclaredNames): Complet
       return ruleItems(context.statement, names, context.partial);
     case "scheduler":
       return schedulerItems(context, names);
+    case "isolate": {
+      // A list of interface names: offer those not listed yet, after `isolate` or a comma.
+      const tokens = context.statement;
+      const last = tokens[tokens.length - 1]?.image;
+      if (last !== "isolate" && last !== ",") return [];
+      const listed = new Set(tokens.map((t) => t.image));
+      return interfaces(names).filter((i) => !listed.has(i.label));
+    }
     case "mptcp": {
       const tokens = context.statement;
       const forAt = tokens.findIndex((t) => t.image === "for");

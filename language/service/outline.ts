@@ -5,7 +5,7 @@ import type { Span } from "../source.js";
 import type { Statement } from "../syntax-tree.js";
 import { locationOf, type Analysis, type Location } from "./analysis.js";
 
-export type OutlineKind = "interface" | "limits" | "endpoint" | "rule" | "scheduler" | "step" | "selection";
+export type OutlineKind = "interface" | "limits" | "endpoint" | "rule" | "scheduler" | "step" | "selection" | "zone";
 
 export interface OutlineItem {
   readonly name: string;
@@ -36,6 +36,8 @@ function outlineOf(statement: Statement): OutlineItem {
         statement.span,
         statement.event.span,
       );
+    case "Isolate":
+      return item("zone", printStatement(statement).join(" "), "a zone: these interfaces never share a connection with others", statement.span, statement.span);
     case "Mptcp":
       return item("selection", printStatement(statement).join(" "), "programs made MPTCP", statement.span, statement.span);
     case "Scheduler":

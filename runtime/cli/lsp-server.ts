@@ -102,6 +102,7 @@ const KIND_OF_SYMBOL: Readonly<Record<OutlineKind, SymbolKind>> = {
   scheduler: SymbolKind.Class,
   step: SymbolKind.Function,
   selection: SymbolKind.Module,
+  zone: SymbolKind.Namespace,
 };
 
 function isPolicyFileName(name: string): boolean {

@@ -1,0 +1,133 @@
+// `isolate IFACE, ...` on the host: the grammar and its canonical layout, the zone
+// checks with their positions, the model, and the editor's words for it. What the
+// daemon does with zones is test/zones.test.ts (the pure core) and
+// test/isolate-lab.test.ts (the kernel).
+import { describe, expect, it } from "vitest";
+import type { PolicyModel } from "../compiler/model.js";
+import { compilePolicy } from "../compiler/pipeline.js";
+import { formatFile } from "../language/formatter.js";
+import { parseFile } from "../language/parse.js";
+import { completionsAt } from "../language/service/completion.js";
+import { sourceFile } from "../language/source.js";
+import { wordHelp } from "../language/vocabulary.js";
+import { diagnose as diagnoseAll } from "./helpers.js";
+
+/** The findings, the unused-interface warnings aside (the small policies here leave some unused). */
+const diagnose = (text: string) => diagnoseAll(text).filter((d) => d.code !== "W602");
+
+const DECLS = 'interface vpn = "wg0"\ninterface wifi = "wlan0"\ninterface lte = "wwan0"\n';
+
+function model(text: string): PolicyModel {
+  const result = compilePolicy([{ name: "zones.policy", text }]);
+  if (!result.model) throw new Error(JSON.stringify(result.diagnostics));
+  return result.model;
+}
+
+function format(text: string): string {
+  return formatFile(parseFile(sourceFile("f.policy", text)).tree);
+}
+
+describe("isolate: grammar and layout", () => {
+  it("parses one or several interfaces and prints them canonically", () => {
+    const tree = parseFile(sourceFile("f.policy", `${DECLS}isolate vpn\nisolate   wifi ,lte\n`));
+    expect(tree.diagnostics).toEqual([]);
+    const zones = tree.tree.statements.filter((s) => s.kind === "Isolate");
+    expect(zones.map((z) => (z.kind === "Isolate" ? z.interfaces.map((n) => n.text) : []))).toEqual([["vpn"], ["wifi", "lte"]]);
+    expect(format(`${DECLS}isolate   wifi ,\n  lte  # radios\n`)).toBe(`${DECLS}isolate wifi, lte  # radios\n`);
+    expect(format(format(`${DECLS}isolate wifi, lte\n`))).toBe(`${DECLS}isolate wifi, lte\n`);
+  });
+
+  it("is a reserved word and needs at least one interface", () => {
+    expect(diagnose(`${DECLS}isolate\n`).map((d) => d.code)).toEqual(["E003"]);
+    expect(diagnose(`${DECLS}isolate vpn,\n`).map((d) => d.code)).toEqual(["E003"]);
+    expect(diagnose('interface isolate = "x"\n').map((d) => d.code)).toContain("E003");
+  });
+
+  it("names declared interfaces (E100), and counts as a use (no W602)", () => {
+    expect(diagnose(`${DECLS}isolate vpm\nendpoint wifi signal\nendpoint lte signal\n`)).toEqual([
+      expect.objectContaining({ code: "E100", line: 4, column: 9, endColumn: 12, hint: "did you mean 'vpn'?" }),
+    ]);
+    expect(diagnose(`${DECLS}isolate vpn, wifi, lte\n`)).toEqual([]);
+  });
+
+  it("goes into the model, one zone per statement, in source order", () => {
+    expect(model(`${DECLS}isolate vpn\nisolate wifi, lte\n`).zones).toEqual([
+      { interfaces: ["vpn"], at: { file: "zones.policy", line: 4, column: 1 } },
+      { interfaces: ["wifi", "lte"], at: { file: "zones.policy", line: 5, column: 1 } },
+    ]);
+    expect(model(`${DECLS}endpoint vpn signal\nendpoint wifi signal\nendpoint lte signal\n`).zones).toBeUndefined();
+  });
+});
+
+describe("isolate: zone checks", () => {
+  it("E800: an interface in two zones, with the first place as a note", () => {
+    const found = diagnose(`${DECLS}isolate vpn\nisolate wifi, vpn\nendpoint lte signal\n`);
+    expect(found).toEqual([expect.objectContaining({ code: "E800", line: 5, column: 15, endColumn: 18, message: "interface 'vpn' is in two zones" })]);
+    // Listed twice in one statement is still one zone.
+    expect(diagnose(`${DECLS}isolate vpn, vpn\nendpoint wifi signal\nendpoint lte signal\n`)).toEqual([]);
+  });
+
+  it("E801: a rule whose iface test leaves only another zone, at the action's interface", () => {
+    const found = diagnose(`${DECLS}isolate vpn\non established if iface vpn then create via wifi\n`);
+    expect(found).toEqual([
+      expect.objectContaining({
+        code: "E801",
+        line: 5,
+        column: 45,
+        endColumn: 49,
+        message: "'create via wifi' crosses a zone: this rule fires only for connections of the zone 'isolate vpn', and 'wifi' is in the default zone (the interfaces no 'isolate' names)",
+      }),
+    ]);
+    expect(diagnose(`${DECLS}isolate vpn\non subflow_closed if iface wifi or iface lte then announce vpn\n`).map((d) => d.code)).toEqual(["E801"]);
+    expect(diagnose(`${DECLS}isolate vpn\nisolate wifi\non established if iface wifi then create via vpn\n`).map((d) => d.code)).toEqual(["E801"]);
+  });
+
+  it("no finding where the rule's iface test keeps it in the action's zone", () => {
+    const policy = `${DECLS}isolate vpn\non established if iface wifi then create via lte\non established if iface vpn then create, announce vpn\non subflow_closed if not iface vpn and side client then create via wifi after 1s\n`;
+    expect(diagnose(policy)).toEqual([]);
+    // `not iface` leaves the default zone's undeclared interfaces: still the default zone only.
+    expect(diagnose(`${DECLS}isolate vpn\nisolate wifi\non established if not iface vpn and not iface wifi then create via lte\n`)).toEqual([]);
+  });
+
+  it("W800: a rule that fires for several zones; a source address whose zone is known at run time", () => {
+    expect(diagnose(`${DECLS}isolate vpn\non established then create via lte\n`)).toEqual([
+      expect.objectContaining({ code: "W800", line: 5, column: 32, endColumn: 35, severity: "warning" }),
+    ]);
+    expect(diagnose(`${DECLS}isolate vpn\non established if side client or iface vpn then announce wifi\n`).map((d) => d.code)).toEqual(["W800"]);
+    expect(diagnose(`${DECLS}isolate vpn\non established if iface vpn then create from 10.0.3.1\n`)).toEqual([
+      expect.objectContaining({ code: "W800", line: 5, column: 46, message: "the zone of 10.0.3.1 is known only at run time: 'create' is refused for a connection of another zone" }),
+    ]);
+  });
+
+  it("says nothing on events that tell no connection's interface: the daemon keeps each action to its zone", () => {
+    expect(diagnose(`${DECLS}isolate vpn\non iface_up wifi then create via wifi\non announced then create via lte to announced\non address_added vpn then announce vpn\n`)).toEqual([]);
+  });
+
+  it("E801: a subflow endpoint alone in its zone; not with other flags or other members", () => {
+    expect(diagnose(`${DECLS}isolate vpn\nendpoint vpn subflow backup\nendpoint wifi signal\nendpoint lte signal\n`)).toEqual([
+      expect.objectContaining({ code: "E801", line: 5, column: 10, endColumn: 13 }),
+    ]);
+    expect(diagnose(`${DECLS}isolate vpn, wifi\nendpoint vpn subflow\nendpoint lte signal\n`)).toEqual([]);
+    expect(diagnose(`${DECLS}isolate vpn\nendpoint vpn signal\nendpoint wifi subflow\nendpoint lte subflow\n`)).toEqual([]);
+  });
+
+  it("skips the zone checks of a policy with a syntax error (a missing isolate would make them false)", () => {
+    expect(diagnose(`${DECLS}isolate vpn\nisolate vpn\non established if then log "x"\n`).map((d) => d.code)).toEqual(["E003"]);
+  });
+});
+
+describe("isolate: the editor's words", () => {
+  const names = { interfaces: ["vpn", "wifi", "lte"].map((name, i) => ({ name, patterns: [name], file: "f.policy", line: i + 1 })), schedulers: [] };
+  const labels = (text: string) => completionsAt(text, names).map((i) => i.label);
+
+  it("offers the statement, then interfaces not listed yet", () => {
+    expect(labels("")).toContain("isolate");
+    expect(labels(`${DECLS}isolate `)).toEqual(["vpn", "wifi", "lte"]);
+    expect(labels(`${DECLS}isolate vpn, `)).toEqual(["wifi", "lte"]);
+    expect(labels(`${DECLS}isolate vpn `)).toEqual([]);
+  });
+
+  it("has hover help", () => {
+    expect(wordHelp("isolate")).toMatch(/zone/);
+  });
+});
