@@ -11,6 +11,19 @@ import { nominalRetryDelaysUs, RETRY_CAP_US } from "./retries.js";
 export { describeCondition } from "./explain-conditions.js";
 export type { KernelDescription, SchedulerExplainOptions, SchedulerFallbackMode } from "./explain-schedulers.js";
 
+/** What `run` does with each zone: who keeps the connections in it, and how. */
+function explainZones(plan: Plan): string[] {
+  const zones = plan.zones ?? [];
+  if (zones.length === 0) return [];
+  const lines = zones.map((z) => `${z.at.file}:${z.at.line}: zone ${z.interfaces.join(", ")}: a connection whose first subflow is on ${z.interfaces.length === 1 ? "it" : "one of them"} keeps all its subflows there, and a connection on another interface gets none there.`);
+  lines.push(
+    zones[0]?.enforced_by === "kernel"
+      ? "  The in-kernel path manager keeps them: 'limits subflows 0 add_addr_accepted 0' leaves it no subflow to add."
+      : "  The daemon keeps them: subflows of rules and endpoints are never requested across a zone, nor addresses of another zone announced; the peer's ADD_ADDR is answered only from the zone; a join the peer opens across a zone is closed as soon as its event arrives; the subflows open at start or reload are checked the same way. The interfaces no 'isolate' names form the default zone.",
+  );
+  return lines;
+}
+
 export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model), options: SchedulerExplainOptions = {}): string {
   const lines: string[] = [];
   lines.push(
@@ -29,6 +42,7 @@ export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)
     const flags = endpoint.flags.length > 0 ? endpoint.flags.join(", ") : "no flags";
     lines.push(`${endpoint.at.file}:${endpoint.at.line}: endpoint ${what} (${flags}${endpoint.port !== undefined ? `, port ${endpoint.port}` : ""}), carried out by the ${endpoint.carried_out_by}.`);
   }
+  lines.push(...explainZones(plan));
   if (model.rules.length > 0) lines.push("Rules (for each event the first matching rule fires):");
   for (const rule of model.rules) {
     const noticed = EVENT_BY_NAME.get(rule.event)?.source === "daemon" ? " (noticed by the daemon, which samples the subflows: the kernel sends no such event)" : "";

@@ -5,7 +5,7 @@
 // something endpoints cannot say), the userspace path manager takes over and the
 // daemon carries out the static endpoints too. A pure function of the model.
 import { EVENT_BY_NAME } from "../language/vocabulary.js";
-import type { ActionModel, EndpointModel, PolicyModel, RuleModel, SourceRef } from "./model.js";
+import { zonesOf, type ActionModel, type EndpointModel, type PolicyModel, type RuleModel, type SourceRef } from "./model.js";
 import { planProgramSelection, type PlannedProgramSelection } from "./programs/plan.js";
 
 export type Strategy = "kernel" | "userspace";
@@ -27,6 +27,15 @@ export interface Plan {
   readonly rules: readonly PlannedRule[];
   /** `mptcp for`: the BPF program on socket creation; absent without such a statement. */
   readonly program_selection?: PlannedProgramSelection;
+  /** `isolate`: the zones, and who keeps connections in them; absent without such a statement. */
+  readonly zones?: readonly PlannedZone[];
+}
+
+export interface PlannedZone {
+  readonly at: SourceRef;
+  readonly interfaces: readonly string[];
+  /** The daemon refuses and closes what crosses; the kernel only when it adds no subflow at all. */
+  readonly enforced_by: "kernel" | "daemon";
 }
 
 export interface PlannedEndpoint {
@@ -53,7 +62,7 @@ export interface PlannedRule {
 }
 
 export function planPolicy(model: PolicyModel): Plan {
-  const reasons = model.rules.flatMap(userspaceReason);
+  const reasons = [...zoneReasons(model), ...model.rules.flatMap(userspaceReason)];
   const strategy: Strategy = reasons.length > 0 ? "userspace" : "kernel";
   if (strategy === "kernel") {
     reasons.push(
@@ -63,6 +72,7 @@ export function planPolicy(model: PolicyModel): Plan {
     );
   }
   const selection = planProgramSelection(model);
+  const zones = zonesOf(model).map((z): PlannedZone => ({ at: z.at, interfaces: z.interfaces, enforced_by: strategy === "kernel" ? "kernel" : "daemon" }));
   const limitAttributes = { ...(model.limits.subflows !== undefined ? { subflows: model.limits.subflows } : {}), ...(model.limits.addAddrAccepted !== undefined ? { add_addr_accepted: model.limits.addAddrAccepted } : {}) };
   return {
     strategy,
@@ -76,7 +86,24 @@ export function planPolicy(model: PolicyModel): Plan {
     endpoints: model.endpoints.map((e) => planEndpoint(e, strategy)),
     rules: model.rules.map((r) => planRule(r, strategy)),
     ...(selection ? { program_selection: selection } : {}),
+    ...(zones.length > 0 ? { zones } : {}),
   };
+}
+
+/**
+ * Zones need the daemon: the in-kernel path manager accepts joins on every local
+ * address and answers the peer's ADD_ADDR from whatever address routing picks, and
+ * no endpoint can say "not for this connection". Only where the limits leave it no
+ * subflow to add does the kernel keep every connection in its zone by itself.
+ */
+function zoneReasons(model: PolicyModel): string[] {
+  const zones = zonesOf(model);
+  if (zones.length === 0) return [];
+  const first = zones[0] as (typeof zones)[number];
+  if (model.limits.subflows === 0 && model.limits.addAddrAccepted === 0) return [];
+  return [
+    `${first.at.file}:${first.at.line}: 'isolate' keeps each connection's subflows in one zone, which the in-kernel path manager cannot: it accepts joins on every address and answers the peer's ADD_ADDR from whatever address routing picks`,
+  ];
 }
 
 /** Why a rule needs the userspace path manager; empty when endpoints can express it. */

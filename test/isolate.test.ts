@@ -1,9 +1,13 @@
 // `isolate IFACE, ...` on the host: the grammar and its canonical layout, the zone
-// checks with their positions, the model, and the editor's words for it. What the
-// daemon does with zones is test/zones.test.ts (the pure core) and
-// test/isolate-lab.test.ts (the kernel).
+// checks with their positions, the model, the plan and explain, the pure zone core
+// the daemon and simulate share, and the editor's words for it. What the kernel ends
+// up with is test/isolate-lab.test.ts's job.
 import { describe, expect, it } from "vitest";
+import { explainPolicy } from "../compiler/explain.js";
+import { interfaceMatcher } from "../compiler/interfaces.js";
 import type { PolicyModel } from "../compiler/model.js";
+import { planPolicy } from "../compiler/plan.js";
+import { actionCrossing, crossingInterface, DEFAULT_ZONE, zonesFor } from "../compiler/zones.js";
 import { compilePolicy } from "../compiler/pipeline.js";
 import { formatFile } from "../language/formatter.js";
 import { parseFile } from "../language/parse.js";
@@ -129,5 +133,70 @@ describe("isolate: the editor's words", () => {
 
   it("has hover help", () => {
     expect(wordHelp("isolate")).toMatch(/zone/);
+  });
+});
+
+describe("isolate: plan and explain", () => {
+  it("zones need the userspace path manager, and explain says why", () => {
+    const m = model(`${DECLS}isolate vpn\nendpoint wifi subflow\nendpoint lte subflow\n`);
+    const plan = planPolicy(m);
+    expect(plan.strategy).toBe("userspace");
+    expect(plan.reasons).toEqual([expect.stringMatching(/^zones\.policy:4: 'isolate' keeps each connection's subflows in one zone, which the in-kernel path manager cannot: it accepts joins on every address/)]);
+    expect(plan.zones).toEqual([{ at: { file: "zones.policy", line: 4, column: 1 }, interfaces: ["vpn"], enforced_by: "daemon" }]);
+    const text = explainPolicy(m, plan);
+    expect(text).toContain("Path manager: the userspace path manager");
+    expect(text).toContain("because zones.policy:4: 'isolate' keeps each connection's subflows in one zone");
+    expect(text).toContain("zones.policy:4: zone vpn: a connection whose first subflow is on it keeps all its subflows there");
+    expect(text).toContain("a join the peer opens across a zone is closed as soon as its event arrives");
+  });
+
+  it("keeps the in-kernel path manager where the limits leave it no subflow to add", () => {
+    const m = model(`${DECLS}isolate vpn\nlimits subflows 0 add_addr_accepted 0\nendpoint wifi signal\nendpoint lte signal\n`);
+    const plan = planPolicy(m);
+    expect(plan.strategy).toBe("kernel");
+    expect(plan.zones?.[0]?.enforced_by).toBe("kernel");
+    expect(explainPolicy(m, plan)).toContain("'limits subflows 0 add_addr_accepted 0' leaves it no subflow to add");
+    expect(planPolicy(model(`${DECLS}isolate vpn\nlimits subflows 0\nendpoint wifi signal\nendpoint lte signal\n`)).strategy).toBe("userspace");
+  });
+
+  it("a policy without isolate plans as before", () => {
+    const plan = planPolicy(model(`${DECLS}endpoint vpn signal\nendpoint wifi subflow\nendpoint lte subflow\n`));
+    expect(plan.strategy).toBe("kernel");
+    expect(plan.zones).toBeUndefined();
+  });
+});
+
+describe("isolate: the zone core", () => {
+  const policy = model('interface vpn = "wg*"\ninterface wifi = "wlan0"\ninterface lte = "wwan0"\ninterface lab = "lab[0-9]"\nisolate vpn\nisolate lab, wifi\nendpoint lte signal\n');
+  const zones = zonesFor(policy, interfaceMatcher(policy));
+  const create = { op: "create", backup: false, scope: "connection", afterUs: 0, at: { file: "f", line: 1, column: 1 } } as const;
+
+  it("puts kernel interfaces in zones through the interfaces' patterns; the rest in the default zone", () => {
+    expect([zones.ofIfname("wg0"), zones.ofIfname("lab3"), zones.ofIfname("wlan0"), zones.ofIfname("wwan0"), zones.ofIfname("eth0"), zones.ofIfname(undefined)]).toEqual([0, 1, 1, DEFAULT_ZONE, DEFAULT_ZONE, DEFAULT_ZONE]);
+    expect(zones.describe(1)).toBe("the zone 'isolate lab, wifi' (zones.policy:6)");
+    expect(zones.describe(DEFAULT_ZONE)).toBe("the default zone");
+  });
+
+  it("a subflow crosses when its local or its remote interface is in another zone", () => {
+    expect(crossingInterface(zones, 0, { local: "wg0", remote: "wg0" })).toBeUndefined();
+    expect(crossingInterface(zones, 0, { local: "wg0" })).toBeUndefined();
+    expect(crossingInterface(zones, 0, { local: "wlan0" })).toBe("wlan0");
+    expect(crossingInterface(zones, 0, { local: "wg0", remote: "wwan0" })).toBe("wwan0");
+    expect(crossingInterface(zones, DEFAULT_ZONE, { local: "wwan0", remote: "eth0" })).toBeUndefined();
+    expect(crossingInterface(zones, 1, { local: "lab1", remote: "wlan0" })).toBeUndefined();
+  });
+
+  it("refuses creates and announcements across a zone, with the reason; other actions pass", () => {
+    expect(actionCrossing(zones, 0, create, { local: "wwan0" })).toBe("the subflow would use wwan0, in the default zone, and the connection is in the zone 'isolate vpn' (zones.policy:5)");
+    expect(actionCrossing(zones, 0, { ...create, op: "announce", iface: "wifi" }, { local: "wlan0" })).toMatch(/^the peer would join over wlan0, in the zone 'isolate lab, wifi'/);
+    expect(actionCrossing(zones, 0, create, { local: "wg1" })).toBeUndefined();
+    expect(actionCrossing(zones, 0, { ...create, op: "set", iface: "lte", backup: true }, { local: "wwan0" })).toBeUndefined();
+  });
+
+  it("refuses nothing without isolate", () => {
+    const plain = model('interface wifi = "wlan0"\nendpoint wifi subflow\n');
+    const none = zonesFor(plain, interfaceMatcher(plain));
+    expect(none.active).toBe(false);
+    expect(crossingInterface(none, 3, { local: "wlan0" })).toBeUndefined();
   });
 });
