@@ -61,7 +61,10 @@ function policy(name: string, text: string): PolicyModel {
 }
 
 describe.skipIf(clangUnavailable())("struct_ops objects (clang -Wall -Werror)", () => {
-  const examples = readdirSync(join(ROOT, "examples"), { withFileTypes: true }).filter((e) => e.isDirectory());
+  // The policy examples: directories with .policy files (examples/ansible is a playbook).
+  const examples = readdirSync(join(ROOT, "examples"), { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && readdirSync(join(ROOT, "examples", e.name)).some((f) => f.endsWith(".policy")),
+  );
   for (const example of examples) {
     it(`example ${example.name}`, () => {
       const dir = join(ROOT, "examples", example.name);

@@ -212,7 +212,7 @@ describe.skipIf(!canRunLab())("monitor and status against iproute2", () => {
     );
     expect(text.stdout).toContain(`  token ${peer.token} 10.0.1.1:${peer.sport} -> 10.0.1.2:6000 ESTAB\n`);
     expect(text.stdout).toMatch(/    subflow 10\.0\.2\.1:\d+ -> 10\.0\.\d\.2:6000 locid 1 remid \d dev lte ESTAB rtt [\d.]+ms/);
-    expect(text.stdout).toContain("listeners: none\nkernel features (Linux ");
+    expect(text.stdout).toContain("listeners: none\nprograms made MPTCP: none (no running daemon of this namespace has 'mptcp for')\nkernel features (Linux ");
     peer.command("close");
     await server.stop();
 

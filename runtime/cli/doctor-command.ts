@@ -24,7 +24,7 @@ policy line that fixes it. It only reads; nothing is changed.
 
 Options:
   --format text|json   text (default) or a JSON array of
-                       {"code","severity","subject","message","fix"}
+                       {"code", "severity", "subject", "message", "fix"}
   -h, --help           show this help
 
 Exit status: 0 no problem found, 1 problems found, 2 usage error or a policy that
