@@ -30,6 +30,8 @@ export interface ConnectionState {
   dport?: number;
   serverSide: boolean;
   established: boolean;
+  /** The interface of the first subflow, as its event named it: the connection's zone (`isolate`) is this one's. */
+  ifname?: string;
   /**
    * Open subflows, the initial one included. Replaced, not grown, when a subflow comes
    * or goes: an array grown by push keeps room for 16, and a busy server keeps one per
@@ -112,6 +114,7 @@ function fillConnection(connection: ConnectionState, event: PolicyEvent): void {
   connection.sport = event.sport ?? connection.sport;
   connection.dport = event.dport ?? connection.dport;
   if (event.server_side !== undefined) connection.serverSide = event.server_side;
+  if (connection.ifname === undefined && event.ifname !== undefined) connection.ifname = event.ifname;
 }
 
 /**

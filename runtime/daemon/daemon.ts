@@ -26,6 +26,7 @@ import { ProgramSelectionSupport } from "./program-selection-support.js";
 import { DEFAULT_SCHEDULER_INTERVAL_MS, LiveTiers } from "./live-tiers.js";
 import { STALE_EVENTS, StaleWatch } from "./stale-watch.js";
 import { SubflowSampler } from "./subflow-sampler.js";
+import { ZoneGuard } from "./zone-guard.js";
 
 export interface DaemonOptions {
   readonly config: string;
@@ -61,6 +62,7 @@ export class Daemon {
   private tracker!: InterfaceTracker;
   private monitor!: EventMonitor;
   private executor!: Executor;
+  private zoneGuard!: ZoneGuard;
   private saved: SavedState | undefined;
   private stopping: Promise<void> | undefined;
   private resyncing = false;
@@ -94,7 +96,17 @@ export class Daemon {
     // so each interface change arrives once.
     this.monitor = await EventMonitor.start();
     this.tracker = this.monitor.tracker as InterfaceTracker;
+    this.zoneGuard = new ZoneGuard({
+      pm: this.pm,
+      tracker: this.tracker,
+      table: this.table,
+      logger: this.logger,
+      dryRun: this.options.dryRun,
+      ...(this.options.observer ? { observer: this.options.observer } : {}),
+      policy: () => this.policy,
+    });
     this.executor = new Executor({
+      zones: this.zoneGuard,
       pm: this.pm,
       tracker: this.tracker,
       table: this.table,
@@ -209,7 +221,11 @@ export class Daemon {
       const connection = this.table.apply(core);
       this.options.observer?.event(named);
       // The failure of a retried create is its series' to answer, not the rules'.
-      const claimed = this.executor.observe(core);
+      let claimed = this.executor.observe(core);
+      // A subflow across its connection's zone (`isolate`; the peer opened it) is closed at
+      // once and no rule acts on it; nor on its subflow_closed, which is ours, not a failure.
+      if (connection && event.event === "subflow_established" && this.zoneGuard.onSubflow(connection, core)) claimed = true;
+      if (event.event === "subflow_closed" && this.zoneGuard.closedByZone(event.token, core)) claimed = true;
       const { model, strategy, matcher } = this.policy;
       const decision = claimed ? NO_DECISION : decide(model, core, connection, matcher);
       if (decision.rule && this.options.observer) this.options.observer.ruleFired(ruleText(decision.rule.at));
@@ -218,12 +234,13 @@ export class Daemon {
       const extra = strategy === "userspace" && !claimed && model.endpoints.length > 0 ? endpointActions(model, core, connection, matcher) : [];
       const actions = extra.length > 0 ? [...decision.actions, ...extra] : decision.actions;
       if (actions.length > 0) this.executor.run(actions, event.event, since);
-      if (connection && (event.event === "established" || event.event === "subflow_established")) {
+      if (connection && !claimed && (event.event === "established" || event.event === "subflow_established")) {
         void this.schedulers.apply(model, connection, matcher, this.pm, this.options.dryRun);
       }
       const addressEvent = event.event === "address_added" || event.event === "address_removed";
       if (strategy === "kernel" && addressEvent && event.address !== undefined) this.refreshEndpoints(event.address);
       if (event.event === "closed" && event.token !== undefined) {
+        this.zoneGuard.forget(event.token);
         const cancelled = this.executor.forget(event.token);
         if (cancelled > 0) this.logger.info({ token: event.token, cancelled }, "connection closed: delayed actions and retries cancelled");
       }
@@ -262,7 +279,8 @@ export class Daemon {
         if (c.fallback) continue;
         open.add(c.token);
         if (!this.table.connections.has(c.token)) {
-          this.table.apply({ event: "established", token: c.token, family: c.family, saddr: c.saddr, daddr: c.daddr, sport: c.sport, dport: c.dport, server_side: listening.has(c.sport) });
+          const ifname = this.tracker.interfaceOf(c.saddr)?.ifname;
+          this.table.apply({ event: "established", token: c.token, family: c.family, saddr: c.saddr, daddr: c.daddr, sport: c.sport, dport: c.dport, server_side: listening.has(c.sport), ...(ifname !== undefined ? { ifname } : {}) });
         }
         const connection = this.table.connections.get(c.token);
         for (const s of c.subflows) {
@@ -280,6 +298,8 @@ export class Daemon {
         }
       }
       this.logger.info({ reason, connections: this.table.connections.size }, "connections resynchronised");
+      const crossing = this.zoneGuard.sweep(reason === "start" ? "start" : "resync");
+      if (crossing > 0) this.logger.info({ reason, subflows: crossing }, "closing the subflows that cross their connection's zone");
       this.options.observer?.resync(reason);
     } catch (error) {
       this.logger.warn({ reason, err: error }, "could not read the live connections");
@@ -312,6 +332,9 @@ export class Daemon {
         this.logger.warn({ err: error }, "could not apply every change of the new policy");
       }
     }
+    // A zone added (or an interface moved) applies to the connections open now.
+    const crossing = this.zoneGuard.sweep("reload");
+    if (crossing > 0) this.logger.info({ reason: why, subflows: crossing }, "closing the subflows that cross their connection's zone");
     this.logger.info({ reason: why, strategy: this.policy.strategy, rules: loaded.model.rules.length }, "policy reloaded");
     this.options.observer?.policyLoaded(loaded.files);
     return true;

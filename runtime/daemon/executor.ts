@@ -17,6 +17,7 @@ import { addressesOf, LocalIds } from "./local-addresses.js";
 import type { Logger } from "./logger.js";
 import type { DaemonObserver } from "./metrics-observer.js";
 import type { RateLimiter } from "./rate-limiter.js";
+import type { ZoneGuard } from "./zone-guard.js";
 
 export interface ExecutorContext {
   readonly pm: MptcpPathManager;
@@ -33,6 +34,8 @@ export interface ExecutorContext {
    * the subflow as active): the daemon then marks it with MP_PRIO once it is established.
    */
   readonly createKeepsBackup?: boolean | null;
+  /** The zones (`isolate`): what would cross one is refused, per connection. */
+  readonly zones?: ZoneGuard;
   /** Current policy and strategy: replaced on reload. */
   policy(): { readonly model: PolicyModel; readonly strategy: Strategy; readonly matcher: InterfaceMatcher };
 }
@@ -163,6 +166,11 @@ export class Executor {
       return;
     }
     for (const request of requests) {
+      if (request.refused !== undefined) {
+        log.info({ result: "zone-refused", request: request.describe }, `refused: ${request.refused}`);
+        observer?.action(action.op, "zone-refused", since);
+        continue;
+      }
       if (dryRun) {
         log.info({ result: "dry-run", request: request.describe }, "would send");
         observer?.action(action.op, "dry-run", since);
@@ -239,8 +247,12 @@ export class Executor {
           if (!used.has(to) && used.size >= addAddrAccepted) return [];
         }
         const address = local.address;
+        const zones = this.context.zones;
+        // In a zone, even a subflow from the connection's own address is bound to its device, so routing cannot take it out of the zone.
+        const ifindex = local.ifindex ?? (zones?.zones.active ? tracker.interfaceOf(address)?.ifindex : undefined);
+        const refused = zones?.refusal(connection, action, { saddr: address, daddr: to, ...(ifindex !== undefined ? { ifindex } : {}) });
+        if (refused !== undefined) return [{ describe: `SUBFLOW_CREATE token ${token} ${address} -> ${to}:${port}`, refused, send: NOT_SENT }];
         const id = this.ids.idFor(connection, address);
-        const ifindex = local.ifindex;
         const key: PendingCreate = { saddr: address, daddr: to, dport: port, backup: action.backup, rule: ruleText(action.at) };
         return [
           {
@@ -277,7 +289,9 @@ export class Executor {
       }
       case "announce": {
         const addresses = action.iface !== undefined ? addressesOf(tracker, this.iface(action.iface), family).map((a) => a.address) : action.address !== undefined ? [action.address] : [];
-        return addresses.map((address) => {
+        return addresses.map((address): Request => {
+          const refused = this.context.zones?.refusal(connection, action, { saddr: address });
+          if (refused !== undefined) return { describe: `ANNOUNCE token ${token} ${address}`, refused, send: NOT_SENT };
           const id = this.ids.idFor(connection, address);
           return { describe: `ANNOUNCE token ${token} ${address} (id ${id})${action.port !== undefined ? ` port ${action.port}` : ""}`, send: () => pm.announce(token, { id, address, ...(action.port !== undefined ? { port: action.port } : {}) }) };
         });
@@ -365,8 +379,12 @@ interface SubflowEvent {
 
 interface Request {
   readonly describe: string;
+  /** Why it is not sent: it would cross the connection's zone (`isolate`). */
+  readonly refused?: string;
   send(): Promise<void>;
 }
+
+const NOT_SENT = (): Promise<void> => Promise.resolve();
 
 /** The metrics of a failed request: its result, and the kernel's errno by command (the first word of its description). */
 function observeFailure(observer: DaemonObserver, op: string, describe: string, error: unknown, since: number): void {

@@ -33,6 +33,8 @@ export interface DaemonObserver {
   reloadFailed(): void;
   /** The daemon stops. */
   stopped(): void;
+  /** A subflow across a zone (`isolate`) was closed: one the peer opened (`join`), or found at start, reload or resync. */
+  zoneClosed?(cause: string): void;
 }
 
 /** One observer for several (metrics and systemd); undefined when there is none, so the daemon spends nothing. */
@@ -49,5 +51,6 @@ export function combineObservers(list: readonly (DaemonObserver | undefined)[]):
     policyLoaded: (files) => present.forEach((o) => o.policyLoaded(files)),
     reloadFailed: () => present.forEach((o) => o.reloadFailed()),
     stopped: () => present.forEach((o) => o.stopped()),
+    zoneClosed: (cause) => present.forEach((o) => o.zoneClosed?.(cause)),
   };
 }

@@ -48,6 +48,7 @@ export class DaemonMetrics implements DaemonObserver {
   });
 
   private readonly events = this.counter("mptcp_policy_events_total", "Kernel MPTCP and interface events received, by event name.", ["event"]);
+  private readonly zoneCloses = this.counter("mptcp_policy_zone_crossings_closed_total", "Subflows closed because they crossed their connection's zone (isolate), by cause: join (the peer opened it), start, reload, resync.", ["cause"]);
   private readonly ruleFires = this.counter("mptcp_policy_rule_fires_total", "Events a rule matched, by rule (file:line).", ["rule"]);
   private readonly actions = this.counter(
     "mptcp_policy_actions_total",
@@ -186,6 +187,10 @@ export class DaemonMetrics implements DaemonObserver {
 
   kernelError(command: string, errno: string): void {
     this.kernelErrors.inc({ command, errno });
+  }
+
+  zoneClosed(cause: string): void {
+    this.zoneCloses.inc({ cause });
   }
 
   resync(cause: string): void {

@@ -192,6 +192,8 @@ export const IFF_LOWER_UP = 0x10000;
 
 // linux/sock_diag.h, linux/inet_diag.h
 export const SOCK_DIAG_BY_FAMILY = 20;
+/** Abort one socket found by its addresses (CONFIG_INET_DIAG_DESTROY; `ss -K`). */
+export const SOCK_DESTROY = 21;
 export const INET_DIAG_REQ_PROTOCOL = 3;
 export const INET_DIAG_INFO = 2;
 export const INET_DIAG_ULP_INFO = 19;

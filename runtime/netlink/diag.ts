@@ -2,7 +2,7 @@
 // inet_diag dumps of IPPROTO_MPTCP sockets (the connections, with struct
 // mptcp_info) and of TCP sockets whose ULP is "mptcp" (the subflows, with
 // their MPTCP_SUBFLOW_ATTR_* info and tcp_info). The decoders are pure.
-import { familyName, formatIpv4, formatIpv6, type Family } from "./addresses.js";
+import { familyName, formatIpv4, formatIpv6, parseAddress, type Family } from "./addresses.js";
 import { AttrWriter, forEachAttr, NetlinkDecodeError, type NlMessage } from "./codec.js";
 import {
   AF_INET,
@@ -18,6 +18,7 @@ import {
   MPTCP_SUBFLOW_ATTR,
   MPTCP_SUBFLOW_FLAG,
   NETLINK_SOCK_DIAG,
+  SOCK_DESTROY,
   SOCK_DIAG_BY_FAMILY,
   TCP_ESTABLISHED,
   TCP_LISTEN,
@@ -146,6 +147,24 @@ export function encodeInetDiagRequest(family: number, protocol: number, states =
   request.fill(0xff, 48, 56); // idiag_cookie: INET_DIAG_NOCOOKIE
   if (protocol <= 0xff) return request;
   return Buffer.concat([request, new AttrWriter().u32(INET_DIAG_REQ_PROTOCOL, protocol).finish()]);
+}
+
+/** inet_diag_req_v2 naming one TCP socket by its local and remote address and port, for SOCK_DESTROY. */
+export function encodeSocketDestroy(local: { address: string; port: number }, remote: { address: string; port: number }, ifindex = 0): Buffer {
+  const source = parseAddress(local.address);
+  const destination = parseAddress(remote.address);
+  const request = Buffer.alloc(56);
+  request[0] = source.family === "ipv4" ? AF_INET : AF_INET6;
+  request[1] = IPPROTO_TCP;
+  request.writeUInt32LE(0xffffffff, 4);
+  request.writeUInt16BE(local.port, 8);
+  request.writeUInt16BE(remote.port, 10);
+  source.bytes.copy(request, 12);
+  destination.bytes.copy(request, 28);
+  // A socket bound to a device is found only with that device (an unbound one with any).
+  request.writeUInt32LE(ifindex, 44);
+  request.fill(0xff, 48, 56); // INET_DIAG_NOCOOKIE: found by the addresses
+  return request;
 }
 
 export function decodeSocketId(payload: Buffer): SocketId {
@@ -319,6 +338,15 @@ export class SockDiag {
   private async dump(family: number, protocol: number, describe: string, states?: number): Promise<NlMessage[]> {
     const replies = await this.socket.request(SOCK_DIAG_BY_FAMILY, encodeInetDiagRequest(family, protocol, states), { dump: true, describe });
     return replies.filter((r) => r.type === SOCK_DIAG_BY_FAMILY);
+  }
+
+  /**
+   * Abort one TCP socket (tcp_abort: a reset to the peer), as `ss -K` does. A subflow of
+   * a connection the in-kernel path manager serves cannot be closed with SUBFLOW_DESTROY,
+   * which only the userspace path manager takes; this closes it whoever serves it.
+   */
+  async destroy(local: { address: string; port: number }, remote: { address: string; port: number }, ifindex = 0): Promise<void> {
+    await this.socket.request(SOCK_DESTROY, encodeSocketDestroy(local, remote, ifindex), { describe: `sock_diag SOCK_DESTROY ${local.address}:${local.port} -> ${remote.address}:${remote.port}` });
   }
 
   /** Every MPTCP socket (connections and listeners) of both families. */

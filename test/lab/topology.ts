@@ -1,7 +1,8 @@
 /**
  * The test lab: two network namespaces, `client` and `server`, joined by two veth
  * links named `wifi` and `lte` (the same names on both sides), each with IPv4 and
- * IPv6 addresses (LAB_ADDRESSES), and a small MPTCP server and client
+ * IPv6 addresses (LAB_ADDRESSES), a third one named `vpn` on request
+ * (`Lab.create({ links: ALL_LINKS })`), and a small MPTCP server and client
  * (test/lab/mptcp_peer.py: python3 sockets with IPPROTO_MPTCP). Needs root.
  *
  *   const lab = await Lab.create();              // unique names: runs can overlap
@@ -23,15 +24,19 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export type Side = "client" | "server";
-export type LinkName = "wifi" | "lte";
+export type LinkName = "wifi" | "lte" | "vpn";
 export type LabFamily = "ipv4" | "ipv6";
 
 /** Addresses of each end of each link (/24 and /64 networks). */
 export const LAB_ADDRESSES: Readonly<Record<LinkName, Readonly<Record<Side, Readonly<Record<LabFamily, string>>>>>> = {
   wifi: { client: { ipv4: "10.0.1.1", ipv6: "fd00:1::1" }, server: { ipv4: "10.0.1.2", ipv6: "fd00:1::2" } },
   lte: { client: { ipv4: "10.0.2.1", ipv6: "fd00:2::1" }, server: { ipv4: "10.0.2.2", ipv6: "fd00:2::2" } },
+  vpn: { client: { ipv4: "10.0.3.1", ipv6: "fd00:3::1" }, server: { ipv4: "10.0.3.2", ipv6: "fd00:3::2" } },
 };
+/** The links a lab has unless asked for more: the two every test was written for. */
 export const LINKS: readonly LinkName[] = ["wifi", "lte"];
+/** With the `vpn` link (zones, `isolate`: test/isolate-lab.test.ts). */
+export const ALL_LINKS: readonly LinkName[] = ["wifi", "lte", "vpn"];
 
 /** netem settings for one direction of a link (the egress of one side). */
 export interface Netem {
@@ -45,6 +50,8 @@ export interface LabOptions {
   readonly netem?: Partial<Record<LinkName, Netem>>;
   /** Kernel names of the client's ends of the links (default: the link's name), e.g. `{ wifi: "wlan0" }` to run an example's policy as is. */
   readonly clientNames?: Partial<Record<LinkName, string>>;
+  /** The links to make (default LINKS: wifi and lte). */
+  readonly links?: readonly LinkName[];
 }
 
 export class LabError extends Error {
@@ -186,7 +193,7 @@ export class Lab {
       // Quiet namespaces: no IPv6 router solicitations or DAD delays on the lab links.
       run(["ip", "netns", "exec", this.ns(side), "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]);
     }
-    for (const link of LINKS) {
+    for (const link of options.links ?? LINKS) {
       run(["ip", "-n", this.client, "link", "add", this.ifname("client", link), "type", "veth", "peer", "name", link, "netns", this.server]);
       for (const side of ["client", "server"] as const) {
         const ns = this.ns(side);

@@ -84,7 +84,8 @@ export async function slowLink(lab: Lab, procs: LabProcesses, link: LinkName, op
   await procs.congest(lab, link);
 }
 
-export type LinkBytes = Record<LinkName, number>;
+/** The two links transfers are measured on (a lab made with `vpn` too sends nothing over it here). */
+export type LinkBytes = Record<"wifi" | "lte", number>;
 
 /** Bytes acknowledged per link over `ms`, on the client's subflows to `port` (all when absent). */
 export async function bytesPerLink(lab: Lab, ms: number, port?: number): Promise<LinkBytes> {
@@ -108,6 +109,6 @@ export async function bytesPerLink(lab: Lab, ms: number, port?: number): Promise
 }
 
 /** The share of the bytes one link carried. */
-export function shareOf(bytes: LinkBytes, link: LinkName): number {
+export function shareOf(bytes: LinkBytes, link: keyof LinkBytes): number {
   return bytes[link] / Math.max(1, bytes.wifi + bytes.lte);
 }
