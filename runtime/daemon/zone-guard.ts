@@ -20,6 +20,8 @@ export interface SubflowFacts {
   readonly dport?: number | undefined;
   readonly ifindex?: number | undefined;
   readonly ifname?: string | undefined;
+  /** When its event was received (ms since the epoch): the close is logged with how long after. */
+  readonly time?: number | undefined;
 }
 
 export type CloseCause = "join" | "start" | "reload" | "resync";
@@ -175,7 +177,8 @@ export class ZoneGuard {
       }
       this.closed++;
       this.context.observer?.zoneClosed?.(cause);
-      this.context.logger.warn({ ...fields, result: "ok", request, closed_total: this.closed }, `subflow across a zone closed: it uses ${across}, outside ${zones.describe(zone)}`);
+      const after = "time" in facts && facts.time !== undefined ? { after_event_ms: Date.now() - facts.time } : {};
+      this.context.logger.warn({ ...fields, result: "ok", request, closed_total: this.closed, ...after }, `subflow across a zone closed: it uses ${across}, outside ${zones.describe(zone)}`);
     } catch (error) {
       this.closedHere.delete(key);
       const code = error instanceof NetlinkError ? error.code : "failed";
