@@ -11,6 +11,7 @@ import { interfaceMatcher, type InterfaceMatcher } from "./interfaces.js";
 import type { PolicyModel, SourceRef } from "./model.js";
 import { planPolicy } from "./plan.js";
 import { RetryTracker } from "./retries.js";
+import { applyZones, zonesFor } from "./zones.js";
 
 /** The event was the failure of a `create ... retry N`'s subflow: its series handled it, not the rules. */
 export interface RetryNote {
@@ -26,6 +27,10 @@ export interface EventOutcome {
   readonly fired: readonly SourceRef[];
   readonly actions: readonly PlannedAction[];
   readonly retry?: RetryNote;
+  /** Actions the zones (`isolate`) refuse for the event's connection, with why. */
+  readonly refused?: readonly { readonly action: PlannedAction; readonly reason: string }[];
+  /** The event's subflow crosses its connection's zone: `run` closes it, and no rule acts on it. */
+  readonly zoneClose?: string;
 }
 
 /** One event's decision, retries included. */
@@ -73,13 +78,17 @@ export function simulateEvents(model: PolicyModel, events: readonly PolicyEvent[
   const matcher = interfaceMatcher(model);
   const retries = new RetryTracker(matcher);
   const userspace = planPolicy(model).strategy === "userspace";
+  const zones = zonesFor(model, matcher);
   return events.map((event) => {
     if (event.event === "overflow" || event.event === "unknown") return { event, fired: [], actions: [] };
     const connection = table.apply(event);
     const decision = decideWithRetries(model, event, connection, table.connections, matcher, retries);
     const fromEndpoints = userspace ? endpointActions(model, event, connection, matcher) : [];
-    const fired = [...(decision.rule ? [decision.rule.at] : []), ...unique(fromEndpoints.map((a) => a.at))];
-    return { event, fired, actions: [...decision.actions, ...fromEndpoints], ...(decision.retry ? { retry: decision.retry } : {}) };
+    const zoned = applyZones(zones, event, connection, [...decision.actions, ...fromEndpoints]);
+    if (zoned.closes !== undefined) return { event, fired: [], actions: [], zoneClose: zoned.closes };
+    const acting = new Set([...zoned.kept, ...zoned.refused.map((r) => r.action)]);
+    const fired = [...(decision.rule ? [decision.rule.at] : []), ...unique(fromEndpoints.filter((a) => acting.has(a)).map((a) => a.at))];
+    return { event, fired, actions: zoned.kept, ...(decision.retry ? { retry: decision.retry } : {}), ...(zoned.refused.length > 0 ? { refused: zoned.refused } : {}) };
   });
 }
 
@@ -100,6 +109,8 @@ export function outcomeJson(outcome: EventOutcome): Record<string, unknown> {
     rules: outcome.fired.map((r) => `${r.file}:${r.line}`),
     actions: outcome.actions.map(actionJson),
     ...(outcome.retry ? { retry: outcome.retry } : {}),
+    ...(outcome.refused ? { refused: outcome.refused.map((r) => ({ ...actionJson(r.action), reason: r.reason })) } : {}),
+    ...(outcome.zoneClose !== undefined ? { zone_close: outcome.zoneClose } : {}),
   };
 }
 

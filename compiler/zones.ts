@@ -84,3 +84,38 @@ export function actionCrossing(zones: Zones, zone: number, action: PlannedAction
   const what = action.op === "create" ? "the subflow would use" : "the peer would join over";
   return `${what} ${across}, in ${zones.describe(zones.ofIfname(across))}, and the connection is in ${zones.describe(zone)}`;
 }
+
+/** What the zones do with one event, as `simulate` and the playground show it. */
+export interface ZoneOutcome {
+  /** The actions carried out. */
+  readonly kept: readonly PlannedAction[];
+  /** The actions refused for the event's connection, with why. */
+  readonly refused: readonly { readonly action: PlannedAction; readonly reason: string }[];
+  /** A subflow_established across the connection's zone: the daemon closes that subflow (and no rule acts on it). */
+  readonly closes?: string;
+}
+
+/**
+ * The zones on one event of a recorded session, by policy names (the session tells the
+ * subflows' interfaces, not this host's addresses): a subflow established on an
+ * interface of another zone is closed, and a `create via` or `announce` of another
+ * zone's interface is refused for the event's connection. `run` decides the same
+ * with the addresses it sees (runtime/daemon/zone-guard.ts).
+ */
+export function applyZones(zones: Zones, event: { readonly event: string; readonly ifname?: string | undefined }, connection: { readonly ifname?: string | undefined } | undefined, actions: readonly PlannedAction[]): ZoneOutcome {
+  if (!zones.active || connection === undefined) return { kept: actions, refused: [] };
+  const zone = zones.ofIfname(connection.ifname);
+  if (event.event === "subflow_established" && event.ifname !== undefined) {
+    const across = crossingInterface(zones, zone, { local: event.ifname });
+    if (across !== undefined) return { kept: [], refused: [], closes: `the subflow uses ${across}, in ${zones.describe(zones.ofIfname(across))}, and the connection is in ${zones.describe(zone)}: closed` };
+  }
+  const kept: PlannedAction[] = [];
+  const refused: { action: PlannedAction; reason: string }[] = [];
+  for (const action of actions) {
+    const iface = action.scope !== "connection" ? undefined : action.op === "create" ? action.via : action.op === "announce" ? action.iface : undefined;
+    const other = iface !== undefined ? zones.ofInterface(iface) : zone;
+    if (other === zone) kept.push(action);
+    else refused.push({ action, reason: `${action.op === "create" ? "the subflow would use" : "the peer would join over"} ${iface}, in ${zones.describe(other)}, and the connection is in ${zones.describe(zone)}` });
+  }
+  return { kept, refused };
+}

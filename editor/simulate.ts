@@ -13,6 +13,7 @@ import { RetryTracker } from "../compiler/retries.js";
 import { decideSchedule, runScheduler, selectScheduler } from "../compiler/scheduler/evaluate.js";
 import { parseSnapshot, SnapshotError } from "../compiler/scheduler/snapshot.js";
 import { decideWithRetries, describeAttempt, describeRetry, type RetryNote } from "../compiler/simulate-events.js";
+import { applyZones, zonesFor } from "../compiler/zones.js";
 import { REDUNDANT_WITH_HOOK } from "../language/vocabulary.js";
 import type { SourceLine } from "./source-lines.js";
 
@@ -73,6 +74,7 @@ export function simulateEvents(model: PolicyModel, events: readonly unknown[]): 
   const table = new ConnectionTable();
   const match = interfaceMatcher(model);
   const retries = new RetryTracker(match);
+  const zones = zonesFor(model, match);
   return events.map((value) => {
     const event = readEvent(value);
     if (typeof event === "string") return { error: event, actions: [] };
@@ -80,9 +82,16 @@ export function simulateEvents(model: PolicyModel, events: readonly unknown[]): 
     const decision = decideWithRetries(model, event, connection, table.connections, match, retries);
     const after = event.event === "closed" ? undefined : event.token !== undefined ? table.connections.get(event.token) : undefined;
     const gaveUp = decision.retry?.exhausted && decision.rule ? [{ command: "retry", summary: describeRetry(decision.retry), afterMs: 0, at: decision.rule.at }] : [];
+    // Zones (`isolate`): a subflow across its connection's zone is closed, and no rule acts on it.
+    const zoned = applyZones(zones, event, connection, decision.actions);
+    const zoneAt = zones.at(zones.ofIfname(connection?.ifname)) ?? zones.at(zones.ofIfname(event.ifname));
+    if (zoned.closes !== undefined && zoneAt) {
+      return { actions: [{ command: "SUBFLOW_DESTROY", summary: `across a zone: ${zoned.closes}`, afterMs: 0, at: zoneAt }], ...(after ? { connection: { token: after.token, subflows: after.subflows.length } } : {}) };
+    }
+    const refused = zoned.refused.map((r) => ({ ...describeAction(r.action), command: "refused", summary: `refused: ${describeAction(r.action).summary}: ${r.reason}` }));
     return {
       ...(decision.rule ? { rule: decision.rule } : {}),
-      actions: [...decision.actions.map(describeAction), ...gaveUp],
+      actions: [...zoned.kept.map(describeAction), ...refused, ...gaveUp],
       ...(decision.retry ? { retry: decision.retry } : {}),
       ...(after ? { connection: { token: after.token, subflows: after.subflows.length } } : {}),
     };

@@ -7,7 +7,9 @@ import { explainPolicy } from "../compiler/explain.js";
 import { interfaceMatcher } from "../compiler/interfaces.js";
 import type { PolicyModel } from "../compiler/model.js";
 import { planPolicy } from "../compiler/plan.js";
+import { outcomeJson, simulateEvents } from "../compiler/simulate-events.js";
 import { actionCrossing, crossingInterface, DEFAULT_ZONE, zonesFor } from "../compiler/zones.js";
+import { simulateEvents as playgroundSimulate } from "../editor/simulate.js";
 import { compilePolicy } from "../compiler/pipeline.js";
 import { formatFile } from "../language/formatter.js";
 import { parseFile } from "../language/parse.js";
@@ -198,5 +200,34 @@ describe("isolate: the zone core", () => {
     const none = zonesFor(plain, interfaceMatcher(plain));
     expect(none.active).toBe(false);
     expect(crossingInterface(none, 3, { local: "wlan0" })).toBeUndefined();
+  });
+});
+
+describe("isolate: simulate and the playground, through the same core", () => {
+  const policy = model(`${DECLS}isolate vpn\nendpoint wifi subflow\nendpoint lte subflow\non announced then create via wifi to announced\n`);
+  const vpn = { token: "0000000a", family: "ipv4", saddr: "10.0.3.1", daddr: "10.0.3.2", sport: 40000, dport: 443, server_side: false, ifname: "wg0" } as const;
+  const wifi = { ...vpn, token: "0000000b", saddr: "10.0.1.1", daddr: "10.0.1.2", ifname: "wlan0" } as const;
+  const session = [
+    { event: "established", ...vpn },
+    { event: "established", ...wifi },
+    { event: "announced", token: vpn.token, daddr: "10.0.1.2", remid: 1 },
+    { event: "subflow_established", ...vpn, saddr: "10.0.2.1", sport: 40001, ifname: "wwan0" },
+  ];
+
+  it("simulate: the endpoints and the rule refused for the vpn connection, with why; the wifi connection gets its lte subflow; a crossing join is closed", () => {
+    const [vpnUp, wifiUp, announced, join] = simulateEvents(policy, session).map(outcomeJson);
+    expect(vpnUp).toMatchObject({ actions: [], refused: [expect.objectContaining({ op: "create", via: "wifi" }), expect.objectContaining({ op: "create", via: "lte" })] });
+    expect(String((vpnUp!["refused"] as { reason: string }[])[0]!.reason)).toBe("the subflow would use wifi, in the default zone, and the connection is in the zone 'isolate vpn' (zones.policy:4)");
+    expect(wifiUp).toMatchObject({ actions: [expect.objectContaining({ op: "create", via: "lte" })] });
+    expect(wifiUp!["refused"]).toBeUndefined();
+    expect(announced).toMatchObject({ rules: ["zones.policy:7"], actions: [], refused: [expect.objectContaining({ via: "wifi", to: "10.0.1.2" })] });
+    expect(join).toMatchObject({ rules: [], actions: [], zone_close: expect.stringMatching(/^the subflow uses wwan0, in the default zone, and the connection is in the zone 'isolate vpn'/) });
+  });
+
+  it("the playground's simulator shows the same", () => {
+    const steps = playgroundSimulate(policy, session);
+    expect(steps[2]?.actions.map((a) => a.command)).toEqual(["refused"]);
+    expect(steps[2]?.actions[0]?.summary).toMatch(/^refused: .*the subflow would use wifi, in the default zone/);
+    expect(steps[3]?.actions).toEqual([expect.objectContaining({ command: "SUBFLOW_DESTROY", summary: expect.stringMatching(/^across a zone: the subflow uses wwan0/) })]);
   });
 });

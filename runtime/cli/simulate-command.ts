@@ -186,8 +186,10 @@ function readEvents(file: string): { line: number; event: PolicyEvent }[] {
 function describeOutcome(line: number, outcome: EventOutcome): string {
   const { event } = outcome;
   const head = `${line}: ${event.event}${event.token !== undefined ? ` ${event.token}` : ""}${event.ifname !== undefined ? ` (${event.ifname})` : ""}`;
+  if (outcome.zoneClose !== undefined) return `${head}: across a zone: ${outcome.zoneClose}`;
   if (outcome.fired.length === 0) return `${head}: no rule fires`;
-  const actions = outcome.actions.map((a) => `\n    ${a.at.file}:${a.at.line}: ${describePlannedAction(a)}`).join("");
+  const refused = (outcome.refused ?? []).map((r) => `\n    ${r.action.at.file}:${r.action.at.line}: refused: ${describePlannedAction(r.action)}: ${r.reason}`).join("");
+  const actions = outcome.actions.map((a) => `\n    ${a.at.file}:${a.at.line}: ${describePlannedAction(a)}`).join("") + refused;
   const rules = outcome.fired.map((r) => `${r.file}:${r.line}`).join(", ");
   if (outcome.retry) return `${head}: ${rules}: ${describeRetry(outcome.retry)}${actions}`;
   return `${head}: ${rules} fired${actions}`;
