@@ -56,7 +56,7 @@ export const CODES = {
   E704: "process test outside `mptcp for`",
   // Zones (`isolate`)
   E800: "interface in two zones",
-  E801: "rule or endpoint crosses a zone",
+  E801: "rule crosses a zone",
   // Warnings
   W600: "possible subflow storm",
   W601: "rule shadowed by an earlier one",

@@ -109,9 +109,9 @@ describe("isolate: zone checks", () => {
     expect(diagnose(`${DECLS}isolate vpn\non iface_up wifi then create via wifi\non announced then create via lte to announced\non address_added vpn then announce vpn\n`)).toEqual([]);
   });
 
-  it("E801: a subflow endpoint alone in its zone; not with other flags or other members", () => {
+  it("W800: a subflow endpoint alone in its zone never opens a subflow (a warning: the policy still runs); not with other flags or other members", () => {
     expect(diagnose(`${DECLS}isolate vpn\nendpoint vpn subflow backup\nendpoint wifi signal\nendpoint lte signal\n`)).toEqual([
-      expect.objectContaining({ code: "E801", line: 5, column: 10, endColumn: 13 }),
+      expect.objectContaining({ code: "W800", severity: "warning", line: 5, column: 10, endColumn: 13, message: "endpoint 'vpn' never opens a subflow: it opens them for connections on other interfaces, and the zone 'isolate vpn' has no other" }),
     ]);
     expect(diagnose(`${DECLS}isolate vpn, wifi\nendpoint vpn subflow\nendpoint lte signal\n`)).toEqual([]);
     expect(diagnose(`${DECLS}isolate vpn\nendpoint vpn signal\nendpoint wifi subflow\nendpoint lte subflow\n`)).toEqual([]);

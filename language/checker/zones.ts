@@ -3,8 +3,8 @@
 // zone. An interface in two zones is an error (E800). A rule on a connection or
 // subflow event whose condition leaves only other zones possible for the connection
 // can never carry out its `create via` or `announce`: an error (E801); one whose
-// condition leaves several zones possible is carried out only for some of them: a
-// warning (W800). The daemon refuses what crosses anyway; this says so before it runs.
+// condition leaves several zones possible is carried out only for some of them, and a
+// `subflow` endpoint alone in its zone never opens a subflow: warnings (W800). The daemon refuses what crosses anyway; this says so before it runs.
 import { error, warning } from "../diagnostics.js";
 import type { Action, Condition, EndpointDecl, IsolateDecl, Name, Rule } from "../syntax-tree.js";
 import { EVENT_BY_NAME } from "../vocabulary.js";
@@ -173,7 +173,8 @@ function checkRule(context: CheckContext, zones: Zones, rule: Rule): void {
 /**
  * A `subflow` endpoint opens subflows from its interface for the connections on other
  * interfaces; when its zone has no other interface, every such connection is in
- * another zone, so it never opens one.
+ * another zone, so it never opens one. A warning, not an error: a policy that lists an
+ * endpoint on every interface is still one to run (the daemon refuses what crosses).
  */
 function checkEndpoint(context: CheckContext, zones: Zones, endpoint: EndpointDecl): void {
   if (endpoint.target.kind !== "Name" || !context.symbols.interfaces.has(endpoint.target.text)) return;
@@ -184,7 +185,7 @@ function checkEndpoint(context: CheckContext, zones: Zones, endpoint: EndpointDe
   const members = [...zones.of].filter(([, z]) => z === zone);
   if (members.length > 1) return;
   context.report(
-    error("E801", endpoint.target.span, `endpoint '${endpoint.target.text}' crosses a zone: it opens subflows for connections on other interfaces, and ${zoneName(zones, zone)} has no other`, {
+    warning("W800", endpoint.target.span, `endpoint '${endpoint.target.text}' never opens a subflow: it opens them for connections on other interfaces, and ${zoneName(zones, zone)} has no other`, {
       related: relatedZones(zones, [zone]),
       hints: [`a connection over '${endpoint.target.text}' gets no subflow from its own interface; remove the endpoint, or isolate '${endpoint.target.text}' together with other interfaces`],
     }),
