@@ -159,10 +159,11 @@ describe.skipIf(!canRunLab())("isolate on the kernel: no subflow across a zone",
 
   it("as the server: joins the peer opens across the zone are closed as their events arrive, counted and logged; the wifi connection keeps its lte join", async () => {
     const lab = await newLab();
-    everyInterface(lab, "client", ["subflow", "fullmesh"]);
+    // The peer announces each of its addresses and joins from each.
+    everyInterface(lab, "client", ["signal", "subflow"]);
     const seen = watch(lab);
     const serverEvents = await events(lab, "server");
-    const policy = `${DECLS}isolate vpn\nendpoint vpn signal\nendpoint wifi signal\nendpoint lte signal\n`;
+    const policy = `${DECLS}isolate vpn\nendpoint vpn signal\nendpoint wifi signal\nendpoint lte signal\non announced then create to announced\n`;
     const daemon = await launch(lab, "server", writePolicy(policy));
     const server = await lab.startServer({ port: 5000 });
     const vpn = await connectAndSend(lab, { to: lab.address("server", "vpn"), from: lab.address("client", "vpn"), port: server.port });
@@ -192,8 +193,11 @@ describe.skipIf(!canRunLab())("isolate on the kernel: no subflow across a zone",
     expect(closes.length).toBeGreaterThanOrEqual(2);
     expect(closes.map((l) => l["cause"])).toEqual(closes.map(() => "join"));
     expect(Math.max(...closes.map((l) => Number(l["closed_total"])))).toBeGreaterThanOrEqual(2);
-    // No announcement of a wifi or lte address reached the vpn connection's peer.
+    // No announcement of a wifi or lte address reached the vpn connection's peer, and the
+    // peer's announcements were answered only inside the zone.
     expect(daemon.lines.some((l) => l["result"] === "ok" && l["token"] === vpnToken && /ANNOUNCE .*10\.0\.[12]\./.test(String(l["request"])))).toBe(false);
+    await serverEvents.waitForEvent("announced", { token: vpnToken, daddr: lab.address("client", "wifi") });
+    expect(daemon.lines.some((l) => l["result"] === "zone-refused" && l["token"] === vpnToken && String(l["request"]).startsWith("SUBFLOW_CREATE"))).toBe(true);
 
     // How long a crossing join lived: from its subflow_established to its subflow_closed, as read here.
     const lifetimes = ["wifi", "lte"].map((link) => {
