@@ -167,7 +167,10 @@ export class Executor {
     }
     for (const request of requests) {
       if (request.refused !== undefined) {
-        log.info({ result: "zone-refused", request: request.describe }, `refused: ${request.refused}`);
+        // A rule's action on its connection is worth a line; the endpoints' and the interface
+        // events' reach every connection, and on a busy server each other zone's would log one.
+        const routine = action.scope === "every_connection" || this.context.policy().model.endpoints.some((e) => e.at === action.at);
+        (routine ? log.debug : log.info).call(log, { result: "zone-refused", request: request.describe }, `refused: ${request.refused}`);
         observer?.action(action.op, "zone-refused", since);
         continue;
       }
