@@ -79,6 +79,21 @@ export function renderPlan(panel: HTMLElement, plan: Plan | undefined, jump: Jum
         : h("p", { className: "muted" }, "Not set: the kernel's limits stay as they are."),
       plan.limits.commands.map(commandView),
     ),
+    plan.zones && plan.zones.length > 0
+      ? h(
+          "section",
+          { className: "card zones" },
+          h("h3", {}, "Zones ", h("span", { className: "count-pill" }, plan.zones.length)),
+          h("p", { className: "muted small" }, "A connection's subflows stay in the zone of its first subflow; the interfaces no isolate names form the default zone."),
+          plan.zones.map((z) =>
+            h(
+              "div",
+              { className: "item" },
+              h("div", { className: "item-head" }, sourceLink(z.at, jump), z.interfaces.map((i) => h("span", { className: "chip" }, i)), h("span", { className: "by" }, `kept by the ${z.enforced_by}`)),
+            ),
+          ),
+        )
+      : null,
     h(
       "section",
       { className: "card" },
