@@ -210,6 +210,43 @@ describe.skipIf(!canRunLab())("isolate on the kernel: no subflow across a zone",
     for (const ms of lifetimes) expect(ms).toBeLessThan(1000);
   });
 
+  it("as the server: a join from behind a router that reaches the vpn address over wifi is closed (the route back leaves by wifi)", async () => {
+    const lab = await newLab();
+    // The peer has an address on no network of the server's, routed over wifi both ways.
+    lab.ip("client", "addr", "add", "10.0.9.1/32", "dev", "wifi");
+    lab.ip("client", "mptcp", "endpoint", "add", "10.0.9.1", "dev", "wifi", "subflow");
+    lab.ip("server", "route", "add", "10.0.9.0/24", "via", lab.address("client", "wifi"), "dev", "wifi");
+    const serverEvents = await events(lab, "server");
+    const daemon = await launch(lab, "server", writePolicy(`${DECLS}isolate vpn\nendpoint vpn signal\n`));
+    const server = await lab.startServer({ port: 5000 });
+    const vpn = await connectAndSend(lab, { to: lab.address("server", "vpn"), from: lab.address("client", "vpn"), port: server.port });
+    const token = (await serverEvents.waitForEvent("established", { dport: vpn.sport })).token!;
+    await serverEvents.waitForEvent("subflow_established", { token, daddr: "10.0.9.1" });
+    await serverEvents.waitForEvent("subflow_closed", { token, daddr: "10.0.9.1" });
+    expect(await daemon.waitFor((l) => l["cause"] === "join" && l["result"] === "ok" && l["token"] === token)).toMatchObject({ iface: "wifi" });
+    const connection = await connectionOf(lab, "server", (c) => c.token === token);
+    expect(connection?.subflows.map((s) => s.daddr)).toEqual([lab.address("client", "vpn")]);
+  });
+
+  it("IPv6 as well: the peer's joins from its wifi and lte addresses to a vpn connection are closed, its vpn join kept", async () => {
+    const lab = await newLab();
+    for (const link of ALL_LINKS) lab.ip("client", "mptcp", "endpoint", "add", lab.address("client", link, "ipv6"), "dev", link, "subflow", "fullmesh");
+    // IPv6 assumes no destination on-link for a bound socket (IPv4 does): routes to the
+    // server's vpn network over wifi and lte, as a multi-homed host has.
+    lab.ip("client", "-6", "route", "add", "fd00:3::/64", "via", lab.address("server", "wifi", "ipv6"), "dev", "wifi", "metric", "2048");
+    lab.ip("client", "-6", "route", "add", "fd00:3::/64", "via", lab.address("server", "lte", "ipv6"), "dev", "lte", "metric", "2049");
+    const serverEvents = await events(lab, "server");
+    const daemon = await launch(lab, "server", writePolicy(`${DECLS}isolate vpn\nendpoint vpn signal\n`));
+    const server = await lab.startServer({ port: 5000, family: "ipv6" });
+    const vpn = await connectAndSend(lab, { to: lab.address("server", "vpn", "ipv6"), from: lab.address("client", "vpn", "ipv6"), port: server.port });
+    const token = (await serverEvents.waitForEvent("established", { dport: vpn.sport })).token!;
+    for (const link of ["wifi", "lte"] as const) await serverEvents.waitForEvent("subflow_closed", { token, daddr: lab.address("client", link, "ipv6") });
+    await sleep(500);
+    const connection = await connectionOf(lab, "server", (c) => c.token === token);
+    expect(connection?.subflows.every((s) => s.saddr.startsWith("fd00:3::") && s.daddr.startsWith("fd00:3::")), JSON.stringify(connection?.subflows)).toBe(true);
+    await daemon.waitFor((l) => l["cause"] === "join" && l["result"] === "ok" && l["token"] === token && l["closed_total"] === 2);
+  });
+
   it("at start: a crossing subflow that the in-kernel path manager opened before is closed (SOCK_DESTROY)", async () => {
     const lab = await newLab();
     // Before the daemon: the in-kernel path manager gives the vpn connection a wifi subflow.

@@ -220,11 +220,12 @@ export class Daemon {
       const core = named as CorePolicyEvent;
       const connection = this.table.apply(core);
       this.options.observer?.event(named);
+      const ours = event.event === "subflow_established" && this.executor.awaits(core);
       // The failure of a retried create is its series' to answer, not the rules'.
       let claimed = this.executor.observe(core);
       // A subflow across its connection's zone (`isolate`; the peer opened it) is closed at
       // once and no rule acts on it; nor on its subflow_closed, which is ours, not a failure.
-      if (connection && event.event === "subflow_established" && this.zoneGuard.onSubflow(connection, core)) claimed = true;
+      if (connection && event.event === "subflow_established" && this.zoneGuard.onSubflow(connection, core, ours)) claimed = true;
       if (event.event === "subflow_closed" && this.zoneGuard.closedByZone(event.token, core)) claimed = true;
       const { model, strategy, matcher } = this.policy;
       const decision = claimed ? NO_DECISION : decide(model, core, connection, matcher);
@@ -348,6 +349,7 @@ export class Daemon {
       this.schedulers.stop();
       if (!this.options.dryRun) this.programs.stop();
       this.sampler?.stop();
+      this.zoneGuard?.stop();
       this.options.observer?.stopped();
       this.monitor?.close();
       try {

@@ -199,6 +199,11 @@ export class Executor {
     return [...this.context.table.connections.keys()].flatMap((token) => this.userspaceRequests(action, token));
   }
 
+  /** Whether a subflow event is the answer to a SUBFLOW_CREATE this daemon sent (and has not settled yet). */
+  awaits(event: { readonly token?: string; readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): boolean {
+    return event.token !== undefined && (this.pendingCreates.get(event.token)?.some((p) => p.saddr === event.saddr && p.daddr === event.daddr && p.dport === event.dport) ?? false);
+  }
+
   private settleCreate(token: string, key: { readonly saddr?: string; readonly daddr?: string; readonly dport?: number }): PendingCreate | undefined {
     const list = this.pendingCreates.get(token);
     const index = list?.findIndex((p) => p.saddr === key.saddr && p.daddr === key.daddr && p.dport === key.dport) ?? -1;

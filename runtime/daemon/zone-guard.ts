@@ -9,6 +9,7 @@ import { actionCrossing, crossingInterface, zonesFor, type SubflowPath, type Zon
 import type { InterfaceMatcher } from "../../compiler/interfaces.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { NetlinkError, SockDiag, type InterfaceTracker, type MptcpPathManager } from "../netlink/index.js";
+import { RouteLookup } from "../doctor/routes.js";
 import type { Logger } from "./logger.js";
 import type { DaemonObserver } from "./metrics-observer.js";
 
@@ -41,6 +42,8 @@ export class ZoneGuard {
   closed = 0;
   /** Subflows being closed, so a second event for one sends no second request. */
   private readonly closing = new Set<string>();
+  /** Asked on a join from behind a router: made on first use. */
+  private routes: RouteLookup | undefined;
   /** Subflows closed here whose subflow_closed has not come yet: the rules do not see it (nothing failed). */
   private readonly closedHere = new Set<string>();
 
@@ -109,11 +112,40 @@ export class ZoneGuard {
    * it: the kernel accepts joins on any address). True when it does, so the rules do
    * not act on a subflow that is going away.
    */
-  onSubflow(connection: ConnectionState, facts: SubflowFacts): boolean {
+  onSubflow(connection: ConnectionState, facts: SubflowFacts, ours = false): boolean {
     const across = this.crossing(connection, facts);
-    if (across === undefined) return false;
-    void this.close(connection, facts, across, "join");
-    return true;
+    if (across !== undefined) {
+      void this.close(connection, facts, across, "join");
+      return true;
+    }
+    // A join the peer opened to an address of the zone from an address on no network of
+    // ours (behind a router) may still travel over another zone's link: the kernel's
+    // route back to the peer says which link its packets leave by. Not for our own
+    // creates, which are bound to their device whatever the routes say.
+    if (!ours && this.zones.active && facts.saddr !== undefined && facts.daddr !== undefined && this.remoteInterface(facts.daddr) === undefined) void this.checkRoute(connection, facts);
+    return false;
+  }
+
+  private async checkRoute(connection: ConnectionState, facts: SubflowFacts): Promise<void> {
+    let answer: Awaited<ReturnType<RouteLookup["lookup"]>>;
+    try {
+      answer = await (this.routes ??= new RouteLookup()).lookup({ dst: facts.daddr as string, src: facts.saddr as string });
+    } catch (error) {
+      this.context.logger.warn({ token: connection.token, err: error }, "could not look up the route of a join: its zone is judged by its addresses only");
+      return;
+    }
+    const egress = answer.ok && answer.route.oif !== undefined ? this.context.tracker.nameOf(answer.route.oif) : undefined;
+    this.context.logger.debug({ token: connection.token, subflow: `${facts.saddr} -> ${facts.daddr}`, egress: egress ?? null, result: answer.ok ? "ok" : answer.errno }, "join from behind a router: the route back");
+    if (egress === undefined) return;
+    const zones = this.zones;
+    const across = crossingInterface(zones, this.zoneOf(connection), { local: this.localInterface(facts), remote: egress });
+    if (across !== undefined && this.context.table.connections.get(connection.token) === connection) await this.close(connection, facts, across, "join");
+  }
+
+  /** Close the route lookup socket (at stop). */
+  stop(): void {
+    this.routes?.close();
+    this.routes = undefined;
   }
 
   /** Whether this subflow_closed is of a subflow closed here for crossing its zone (once: the entry goes). */
