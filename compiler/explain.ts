@@ -3,13 +3,22 @@
 import { EVENT_BY_NAME } from "../language/vocabulary.js";
 import { describeCondition } from "./explain-conditions.js";
 import { explainSchedulers, type SchedulerExplainOptions } from "./explain-schedulers.js";
-import type { ActionModel, PolicyModel } from "./model.js";
+import { zonesOf, type ActionModel, type PolicyModel } from "./model.js";
 import { planPolicy, type Plan } from "./plan.js";
 import { explainProgramSelection } from "./programs/plan.js";
 import { nominalRetryDelaysUs, RETRY_CAP_US } from "./retries.js";
 
 export { describeCondition } from "./explain-conditions.js";
 export type { KernelDescription, SchedulerExplainOptions, SchedulerFallbackMode } from "./explain-schedulers.js";
+
+/** ", for the connections of the zone 'isolate vpn' only": an endpoint acts on its zone's connections (nothing without zones). */
+function endpointZone(model: PolicyModel, iface: string | undefined): string {
+  const zones = zonesOf(model);
+  if (zones.length === 0) return "";
+  if (iface === undefined) return ", for the connections of the zone of the interface holding the address";
+  const zone = zones.find((z) => z.interfaces.includes(iface));
+  return zone ? `, for the connections of the zone ${zone.interfaces.join(", ")} only` : ", for the connections of the default zone only";
+}
 
 /** What `run` does with each zone: who keeps the connections in it, and how. */
 function explainZones(plan: Plan): string[] {
@@ -40,7 +49,7 @@ export function explainPolicy(model: PolicyModel, plan: Plan = planPolicy(model)
   for (const endpoint of plan.endpoints) {
     const what = endpoint.iface !== undefined ? `every address of ${endpoint.iface}` : endpoint.address;
     const flags = endpoint.flags.length > 0 ? endpoint.flags.join(", ") : "no flags";
-    lines.push(`${endpoint.at.file}:${endpoint.at.line}: endpoint ${what} (${flags}${endpoint.port !== undefined ? `, port ${endpoint.port}` : ""}), carried out by the ${endpoint.carried_out_by}.`);
+    lines.push(`${endpoint.at.file}:${endpoint.at.line}: endpoint ${what} (${flags}${endpoint.port !== undefined ? `, port ${endpoint.port}` : ""}), carried out by the ${endpoint.carried_out_by}${endpointZone(model, endpoint.iface)}.`);
   }
   lines.push(...explainZones(plan));
   if (model.rules.length > 0) lines.push("Rules (for each event the first matching rule fires):");

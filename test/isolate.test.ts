@@ -150,6 +150,7 @@ describe("isolate: plan and explain", () => {
     expect(text).toContain("because zones.policy:4: 'isolate' keeps each connection's subflows in one zone");
     expect(text).toContain("zones.policy:4: zone vpn: a connection whose first subflow is on it keeps all its subflows there");
     expect(text).toContain("a join the peer opens across a zone is closed as soon as its event arrives");
+    expect(text).toContain("zones.policy:5: endpoint every address of wifi (subflow), carried out by the daemon, for the connections of the default zone only.");
   });
 
   it("keeps the in-kernel path manager where the limits leave it no subflow to add", () => {
