@@ -232,3 +232,46 @@ describe("isolate: simulate and the playground, through the same core", () => {
     expect(steps[3]?.actions).toEqual([expect.objectContaining({ command: "SUBFLOW_DESTROY", summary: expect.stringMatching(/^across a zone: the subflow uses wwan0/) })]);
   });
 });
+
+describe("isolate: the daemon's view of a subflow's interfaces (ZoneGuard, no kernel)", async () => {
+  const { ZoneGuard } = await import("../runtime/daemon/zone-guard.js");
+  const link = (ifindex: number, ifname: string, addresses: [string, number][]) => ({
+    ifindex,
+    ifname,
+    flags: 0,
+    up: true,
+    addresses: addresses.map(([address, prefixlen]) => ({ ifindex, family: address.includes(":") ? ("ipv6" as const) : ("ipv4" as const), address, prefixlen, scope: 0, tentative: false })),
+  });
+  const links = [
+    link(2, "wg0", [["10.0.3.1", 24], ["fd00:3::1", 64], ["fe80::1", 64]]),
+    link(3, "wlan0", [["10.0.1.1", 24], ["10.0.0.1", 16], ["fd00:1::1", 64], ["fe80::2", 64]]),
+    link(4, "wwan0", [["10.0.2.1", 24]]),
+  ];
+  const tracker = {
+    list: () => links,
+    nameOf: (i: number) => links.find((l) => l.ifindex === i)?.ifname,
+    interfaceOf: (a: string) => links.find((l) => l.addresses.some((x) => x.address === a)),
+  };
+  const policy = model(`${DECLS}isolate vpn\nendpoint wifi subflow\nendpoint lte subflow\n`);
+  const matcher = interfaceMatcher(policy);
+  const guard = new ZoneGuard({ tracker, policy: () => ({ model: policy, matcher }) } as unknown as ConstructorParameters<typeof ZoneGuard>[0]);
+  const vpnConnection = { token: "1", saddr: "10.0.3.1", serverSide: true, established: true, subflows: [], announced: [] };
+
+  it("the remote interface is the one whose network holds the address, the longest prefix first; link-local ones never", () => {
+    expect(guard.remoteInterface("10.0.3.9")).toBe("wg0");
+    expect(guard.remoteInterface("10.0.1.7")).toBe("wlan0");
+    expect(guard.remoteInterface("10.0.7.7")).toBe("wlan0"); // only the /16
+    expect(guard.remoteInterface("fd00:1::9")).toBe("wlan0");
+    expect(guard.remoteInterface("fe80::9")).toBeUndefined();
+    expect(guard.remoteInterface("192.0.2.1")).toBeUndefined();
+  });
+
+  it("a subflow crosses by its local address, its bound device, or its remote network", () => {
+    expect(guard.crossing(vpnConnection, { saddr: "10.0.3.1", daddr: "10.0.3.2" })).toBeUndefined();
+    expect(guard.crossing(vpnConnection, { saddr: "10.0.1.1", daddr: "10.0.3.2" })).toBe("wlan0");
+    expect(guard.crossing(vpnConnection, { saddr: "10.0.3.1", daddr: "10.0.2.2" })).toBe("wwan0");
+    expect(guard.crossing(vpnConnection, { saddr: "10.0.3.1", daddr: "192.0.2.1", ifindex: 4 })).toBe("wwan0");
+    expect(guard.crossing(vpnConnection, { saddr: "fd00:3::1", daddr: "fd00:1::2" })).toBe("wlan0");
+    expect(guard.crossing({ ...vpnConnection, saddr: "10.0.1.1" }, { saddr: "10.0.2.1", daddr: "10.0.1.2" })).toBeUndefined();
+  });
+});
