@@ -336,9 +336,27 @@ export class Daemon {
     // A zone added (or an interface moved) applies to the connections open now.
     const crossing = this.zoneGuard.sweep("reload");
     if (crossing > 0) this.logger.info({ reason: why, subflows: crossing }, "closing the subflows that cross their connection's zone");
+    if (JSON.stringify(previous.model.zones ?? []) !== JSON.stringify(loaded.model.zones ?? [])) this.reopenEndpointSubflows(why);
     this.logger.info({ reason: why, strategy: this.policy.strategy, rules: loaded.model.rules.length }, "policy reloaded");
     this.options.observer?.policyLoaded(loaded.files);
     return true;
+  }
+
+  /**
+   * The zones changed: the subflow endpoints' subflows that a zone kept from the open
+   * connections this host opened may be allowed now (a zone removed, an interface
+   * moved). Those the connections lack are asked for again, through the same checks
+   * (zones, limits); interfaces a connection has a subflow on already are left alone.
+   */
+  private reopenEndpointSubflows(why: string): void {
+    const { model, strategy, matcher } = this.policy;
+    if (strategy !== "userspace") return;
+    for (const connection of this.table.connections.values()) {
+      if (connection.serverSide || !connection.established || connection.saddr === undefined) continue;
+      const established: CorePolicyEvent = { event: "established", token: connection.token, saddr: connection.saddr, ...(connection.ifname !== undefined ? { ifname: connection.ifname } : {}) };
+      const missing = endpointActions(model, established, connection, matcher).filter((a) => a.op === "create" && a.via !== undefined && !this.zoneGuard.hasSubflowOn(connection, a.via));
+      if (missing.length > 0) this.executor.run(missing, `reload (${why})`, Date.now());
+    }
   }
 
   /** Stop: cancel pending actions, restore the kernel's state, close the sockets. */

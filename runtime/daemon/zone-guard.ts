@@ -88,6 +88,15 @@ export class ZoneGuard {
     return { local: this.localInterface(facts), remote: this.remoteInterface(facts.daddr) };
   }
 
+  /** Whether the connection has a subflow on this policy interface (by its local interface). */
+  hasSubflowOn(connection: ConnectionState, iface: string): boolean {
+    const { matcher } = this.context.policy();
+    return connection.subflows.some((s) => {
+      const ifname = this.localInterface(s);
+      return ifname !== undefined && matcher(ifname).includes(iface);
+    });
+  }
+
   /** The zone of a connection: of its first subflow's local interface. */
   zoneOf(connection: ConnectionState): number {
     return this.zones.ofIfname(connection.ifname ?? this.localInterface({ saddr: connection.saddr }));
