@@ -159,11 +159,13 @@ export class ZoneGuard {
 
   /** Whether this subflow_closed is of a subflow closed here for crossing its zone (once: the entry goes). */
   closedByZone(token: string | undefined, facts: SubflowFacts): boolean {
-    return this.closedHere.delete(keyOf(token, facts));
+    // Most subflow_closed events of a busy server are nothing of ours: no key is built for them.
+    return this.closedHere.size > 0 && this.closedHere.delete(keyOf(token, facts));
   }
 
   /** A connection closed: forget its subflows closed here. */
   forget(token: string): void {
+    if (this.closedHere.size === 0) return;
     for (const key of this.closedHere) if (key.startsWith(`${token} `)) this.closedHere.delete(key);
   }
 
