@@ -13,7 +13,9 @@ import { simulateEvents as playgroundSimulate } from "../editor/simulate.js";
 import { compilePolicy } from "../compiler/pipeline.js";
 import { formatFile } from "../language/formatter.js";
 import { parseFile } from "../language/parse.js";
+import { analyzePolicy } from "../language/service/analysis.js";
 import { completionsAt } from "../language/service/completion.js";
+import { referencesAt } from "../language/service/navigation.js";
 import { sourceFile } from "../language/source.js";
 import { wordHelp } from "../language/vocabulary.js";
 import { diagnose as diagnoseAll } from "./helpers.js";
@@ -131,6 +133,12 @@ describe("isolate: the editor's words", () => {
     expect(labels(`${DECLS}isolate `)).toEqual(["vpn", "wifi", "lte"]);
     expect(labels(`${DECLS}isolate vpn, `)).toEqual(["wifi", "lte"]);
     expect(labels(`${DECLS}isolate vpn `)).toEqual([]);
+  });
+
+  it("counts the names of an isolate as uses: references and rename find them", () => {
+    const analysis = analyzePolicy([{ name: "z.policy", text: `${DECLS}isolate vpn, lte\nendpoint wifi signal\n` }]);
+    expect(referencesAt(analysis, "z.policy", { line: 1, column: 12 }).map((l) => `${l.line}:${l.column}`)).toEqual(["1:11", "4:9"]);
+    expect(referencesAt(analysis, "z.policy", { line: 4, column: 15 }).map((l) => `${l.line}:${l.column}`)).toEqual(["3:11", "4:14"]);
   });
 
   it("has hover help", () => {

@@ -57,6 +57,7 @@ export function indexSymbols(files: readonly PolicyFile[]): SymbolIndex {
       Announce: (node) => use(node.target),
       Withdraw: (node) => use(node.target),
       Set: (node) => use(node.iface),
+      Isolate: (node) => node.interfaces.forEach(use),
     });
     here.sort((a, b) => a.span.start - b.span.start);
     occurrences.set(file.file.name, here);
