@@ -57,6 +57,16 @@ export function kernelGaps(model: PolicyModel, kernel: KernelCapabilities): Kern
       }
     }
   }
+  if (kernel.subflowCreateFlags === false) {
+    const zone = model.zones?.[0];
+    if (zone !== undefined) {
+      gaps.push({
+        at: zone.at,
+        feature: "subflow_create_flags",
+        message: "the subflows the daemon opens are not bound to their interface on this kernel (it ignores SUBFLOW_CREATE's interface): one whose route leaves by another zone's link is closed once it is up, so give each zone's links the routes to its peers",
+      });
+    }
+  }
   return gaps.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line);
 }
 

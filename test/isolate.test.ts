@@ -4,6 +4,7 @@
 // up with is test/isolate-lab.test.ts's job.
 import { describe, expect, it } from "vitest";
 import { explainPolicy } from "../compiler/explain.js";
+import { kernelGaps } from "../compiler/kernel-gaps.js";
 import { interfaceMatcher } from "../compiler/interfaces.js";
 import type { PolicyModel } from "../compiler/model.js";
 import { planPolicy } from "../compiler/plan.js";
@@ -168,6 +169,14 @@ describe("isolate: plan and explain", () => {
     expect(plan.zones?.[0]?.enforced_by).toBe("kernel");
     expect(explainPolicy(m, plan)).toContain("'limits subflows 0 add_addr_accepted 0' leaves it no subflow to add");
     expect(planPolicy(model(`${DECLS}isolate vpn\nlimits subflows 0\nendpoint wifi signal\nendpoint lte signal\n`)).strategy).toBe("userspace");
+  });
+
+  it("says at start where the kernel does not bind the daemon's subflows to their interface (Linux 6.1)", () => {
+    const m = model(`${DECLS}isolate vpn\nendpoint wifi subflow\nendpoint lte subflow\n`);
+    expect(kernelGaps(m, { listenerEvents: true, laminarEndpoints: true, subflowCreateFlags: false })).toEqual([
+      expect.objectContaining({ at: expect.objectContaining({ line: 4 }), feature: "subflow_create_flags", message: expect.stringMatching(/^the subflows the daemon opens are not bound to their interface on this kernel/) }),
+    ]);
+    expect(kernelGaps(m, { listenerEvents: true, laminarEndpoints: true, subflowCreateFlags: true })).toEqual([]);
   });
 
   it("a policy without isolate plans as before", () => {

@@ -103,6 +103,7 @@ export class Daemon {
       logger: this.logger,
       dryRun: this.options.dryRun,
       ...(this.options.observer ? { observer: this.options.observer } : {}),
+      createBinds: this.kernel.features.subflow_create_flags.available,
       policy: () => this.policy,
     });
     this.executor = new Executor({

@@ -34,6 +34,8 @@ export interface ZoneGuardContext {
   readonly logger: Logger;
   readonly dryRun: boolean;
   readonly observer?: DaemonObserver;
+  /** false where SUBFLOW_CREATE does not bind the subflow to its interface (Linux 6.1): the daemon's own subflows follow the routes. */
+  readonly createBinds?: boolean | null;
   policy(): { readonly model: PolicyModel; readonly matcher: InterfaceMatcher };
 }
 
@@ -130,8 +132,9 @@ export class ZoneGuard {
     // A join the peer opened to an address of the zone from an address on no network of
     // ours (behind a router) may still travel over another zone's link: the kernel's
     // route back to the peer says which link its packets leave by. Not for our own
-    // creates, which are bound to their device whatever the routes say.
-    if (!ours && this.zones.active && facts.saddr !== undefined && facts.daddr !== undefined && this.remoteInterface(facts.daddr) === undefined) void this.checkRoute(connection, facts);
+    // creates, which are bound to their device whatever the routes say, except where
+    // the kernel does not bind them.
+    if ((!ours || this.context.createBinds === false) && this.zones.active && facts.saddr !== undefined && facts.daddr !== undefined && this.remoteInterface(facts.daddr) === undefined) void this.checkRoute(connection, facts);
     return false;
   }
 
