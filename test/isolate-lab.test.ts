@@ -22,9 +22,10 @@ const logs: EventLog[] = [];
 const monitors: IpMonitor[] = [];
 const dirs: string[] = [];
 
+// Building the bundle takes a few seconds, more on a loaded machine than a hook's default 10 s.
 beforeAll(() => {
   buildCli();
-});
+}, 120_000);
 
 afterEach(async (context) => {
   if (context.task.result?.state === "fail") for (const d of daemons) console.error(`daemon log:\n${d.lines.map((l) => JSON.stringify(l)).join("\n")}\nstderr: ${d.stderr}`);
