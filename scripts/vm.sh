@@ -279,7 +279,7 @@ cmd_run() {
     case "$out_dir" in *[[:space:]]*) die "VM_OUT must not contain spaces" ;; esac
     append+=" vm.out=$out_dir"
   fi
-  args=(-accel tcg -cpu max -smp 2 -m "$memory" -machine pc -nodefaults -no-user-config -display none -no-reboot
+  args=(-accel tcg -cpu "${MPTCP_POLICY_LAB_CPU:-max}" -smp 2 -m "$memory" -machine pc -nodefaults -no-user-config -display none -no-reboot
     -kernel "$cache/$name/vmlinux" -initrd "$cache/$name/initrd.gz"
     -append "$append"
     -serial "file:$job/console.log" -chardev stdio,id=out,signal=off -serial chardev:out
