@@ -33,6 +33,7 @@ const SYMBOL_KIND: Record<OutlineItem["kind"], monaco.languages.SymbolKind> = {
   scheduler: monaco.languages.SymbolKind.Class,
   step: monaco.languages.SymbolKind.Function,
   selection: monaco.languages.SymbolKind.Module,
+  zone: monaco.languages.SymbolKind.Namespace,
 };
 
 const KIND: Record<ItemKind, monaco.languages.CompletionItemKind> = {
