@@ -14,9 +14,7 @@ export const CLI = `${ROOT}bin/mptcp-policy`;
  * and building again under emulation takes longer than a hook may.
  */
 export function buildCli(): void {
-  // In the lab's guests, and where scripts/test.sh built it before starting the guests
-  // beside this run (rebuilding it under a running guest would let it read half a file).
-  if (process.env["MPTCP_POLICY_VM"] !== undefined || process.env["MPTCP_POLICY_PREBUILT"] === "1") return;
+  if (process.env["MPTCP_POLICY_VM"] !== undefined) return;
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
 }
 

@@ -140,10 +140,8 @@ const slowest = (tests) =>
 
 const firstLine = (text) => text.split("\n").find((l) => l.trim() !== "")?.trim().slice(0, 300) ?? "";
 
-// The guests run the CLI bundle of this checkout (test/helpers.ts buildCli): built here,
-// once, unless scripts/test.sh built it (and the package) already (MPTCP_POLICY_PREBUILT=1).
-const prebuilt = process.env.MPTCP_POLICY_PREBUILT === "1";
-if (!prebuilt) await new Promise((done, fail) =>
+// The guests run the CLI bundle of this checkout (test/helpers.ts buildCli): built here, once.
+await new Promise((done, fail) =>
   spawn(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "inherit" }).on("exit", (code) => (code === 0 ? done() : fail(new Error("build failed")))),
 );
 
@@ -153,7 +151,7 @@ if (!prebuilt) await new Promise((done, fail) =>
 const jobs = Math.max(1, Number(process.env.MPTCP_POLICY_MATRIX_JOBS ?? 2) || 1);
 const runs = plannedRuns(names);
 // The package the systemd boot installs: built here, where dpkg-deb and lintian are.
-if (runs.some((r) => r.systemd) && !prebuilt)
+if (runs.some((r) => r.systemd))
   await new Promise((done, fail) =>
     spawn("bash", [join(ROOT, "scripts/build-deb.sh")], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] }).on("exit", (code) => (code === 0 ? done() : fail(new Error("build-deb.sh failed")))),
   );
