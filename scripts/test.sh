@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite: type check, vitest on this
 # machine's kernel, then the live suites again on each Debian kernel of the lab
-# (scripts/vm.sh matrix, two guests at a time; docs/kernels.md).
+# (scripts/vm.sh matrix; docs/kernels.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
