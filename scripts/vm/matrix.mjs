@@ -86,9 +86,7 @@ async function runKernel({ name, kernel, systemd, suites }) {
         join(ROOT, "scripts/vm.sh"), "run", kernel, ...(systemd ? ["--systemd"] : []), "--timeout", process.env.MPTCP_POLICY_MATRIX_TIMEOUT ?? "2400", "--",
         "env", `MPTCP_POLICY_UNSUPPORTED=${join(out, "unsupported.jsonl")}`,
         // Everything runs about ten times slower under emulation: hooks and tests get longer.
-        // --no-isolate: the suites share one module graph instead of importing it per file
-        // (imports were a sixth of a guest's time under emulation).
-        "npx", "vitest", "run", "--no-isolate", "--reporter=dot", "--reporter=json", `--outputFile.json=${join(out, "vitest.json")}`,
+        "npx", "vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${join(out, "vitest.json")}`,
         "--hookTimeout=120000", "--testTimeout=120000", ...suites,
       ],
       { cwd: ROOT, env: { ...process.env, VM_OUT: out }, stdio: ["ignore", "pipe", "pipe"] },
