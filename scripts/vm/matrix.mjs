@@ -19,8 +19,6 @@ export const KERNEL_SUITES = [
   "test/daemon.test.ts",
   "test/netlink-client.test.ts",
   "test/monitor-status.test.ts",
-  // mptcp for: converted on 6.12 and 7, the one refusal line on 6.1.
-  "test/program-selection-lab.test.ts",
 ];
 
 /**
