@@ -68,11 +68,24 @@ export class RunningDaemon {
   }
 }
 
-export function startDaemon(lab: Lab, side: Side, args: string[]): RunningDaemon {
+/**
+ * How a command enters a lab namespace. `ip netns exec` also gives it a mount namespace
+ * of its own with a fresh /sys (no /sys/fs/bpf, no /sys/fs/cgroup), unlike a daemon
+ * under systemd; "host" enters only the network namespace (nsenter), so pins in the
+ * host's BPF file system are shared and outlive the process, as they do in production.
+ */
+export type Mounts = "ip-netns" | "host";
+
+function enter(lab: Lab, side: Side, mounts: Mounts): string[] {
+  return mounts === "host" ? ["nsenter", `--net=/run/netns/${lab.ns(side)}`] : ["ip", "netns", "exec", lab.ns(side)];
+}
+
+export function startDaemon(lab: Lab, side: Side, args: string[], mounts: Mounts = "ip-netns"): RunningDaemon {
   // The saved-state file is per lab namespace: a restart in the same test finds it,
   // and no other test (nor a namespace that reuses an inode number) ever does.
   const stateDir = join(tmpdir(), `mptcp-policy-state-${lab.ns(side)}`);
-  const child = spawn("ip", ["netns", "exec", lab.ns(side), process.execPath, CLI, "run", "--log-level", "debug", "--state-dir", stateDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const [command, ...prefix] = enter(lab, side, mounts) as [string, ...string[]];
+  const child = spawn(command, [...prefix, process.execPath, CLI, "run", "--log-level", "debug", "--state-dir", stateDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   return new RunningDaemon(child);
 }
 
@@ -110,8 +123,9 @@ export async function subflowsOf(lab: Lab, side: Side, token: string): Promise<C
  * Run the CLI in a lab namespace, optionally behind a wrapper such as
  * withoutCapabilities() (helpers.ts); returns its exit status and output.
  */
-export function runCliIn(lab: Lab, side: Side, args: string[], wrapper: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync("ip", ["netns", "exec", lab.ns(side), ...wrapper, process.execPath, CLI, ...args], {
+export function runCliIn(lab: Lab, side: Side, args: string[], wrapper: string[] = [], mounts: Mounts = "ip-netns"): { status: number | null; stdout: string; stderr: string } {
+  const [command, ...prefix] = enter(lab, side, mounts) as [string, ...string[]];
+  const result = spawnSync(command, [...prefix, ...wrapper, process.execPath, CLI, ...args], {
     encoding: "utf8",
     timeout: 20_000,
     env: { ...process.env, NO_COLOR: "1" },

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cgroup2Mount } from "../runtime/bpf/cgroups.js";
 import { Lab, Peer } from "./lab/topology.js";
-import { policyDir, runCliIn, startDaemon, type RunningDaemon } from "./daemon-support.js";
+import { policyDir, runCliIn, startDaemon, type Mounts, type RunningDaemon } from "./daemon-support.js";
 import { buildCli } from "./helpers.js";
 import { itNeeds, kernel, recordUnsupported } from "./kernel-support.js";
 
@@ -40,11 +40,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-async function setUp(policy: string): Promise<{ lab: Lab; daemon: RunningDaemon; dir: string }> {
+/**
+ * The daemon as under systemd: only the network namespace is the lab's, so its pin is in
+ * the host's BPF file system, where `status` sees it and where it outlives a killed
+ * daemon. "ip-netns" runs it under `ip netns exec` instead, which has no cgroup v2 mount.
+ */
+async function setUp(policy: string, mounts: Mounts = "host"): Promise<{ lab: Lab; daemon: RunningDaemon; dir: string }> {
   lab = await Lab.create();
   const dir = policyDir({ "policy.policy": policy });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  daemon = startDaemon(lab, "client", ["--config", dir]);
+  daemon = startDaemon(lab, "client", ["--config", dir], mounts);
   await daemon.waitForMessage("running", 60_000);
   server = await startHttpServer(lab);
   return { lab, daemon, dir };
@@ -94,7 +99,7 @@ async function request(lab: Lab, program: "curl" | "wget", cgroupProcs?: string)
 
 function status(lab: Lab): { program_selection: { state: string; pinned: boolean; statements: { condition: string }[]; reason?: string } } {
   const stateDir = join(tmpdir(), `mptcp-policy-state-${lab.ns("client")}`);
-  const result = runCliIn(lab, "client", ["status", "--format", "json", "--state-dir", stateDir]);
+  const result = runCliIn(lab, "client", ["status", "--format", "json", "--state-dir", stateDir], [], "host");
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout);
 }
@@ -123,7 +128,7 @@ describe("mptcp for on the kernel's socket() hook", () => {
 
   itNeeds(
     ["socket_protocol_hook"],
-    "converts a program in a selected cgroup, and the same program outside it not",
+    "converts a program in a selected cgroup, and the same program outside it not, from a daemon under ip netns exec (no cgroup v2 mounted there: it mounts one privately to look the cgroup up)",
     async () => {
       const root = cgroup2Mount() as string;
       const cgroup = `/mpp-lab-${process.pid}`;
@@ -132,7 +137,9 @@ describe("mptcp for on the kernel's socket() hook", () => {
         rmdirSync(`${root}${cgroup}/selected`);
         rmdirSync(`${root}${cgroup}`);
       });
-      const { lab } = await setUp(`mptcp for cgroup "${cgroup}"\n`);
+      const { lab, daemon } = await setUp(`mptcp for cgroup "${cgroup}"\n`, "ip-netns");
+      await daemon.waitForMessage("programs made MPTCP: socket hook attached");
+      expect(daemon.lines.filter((l) => typeof l.msg === "string" && l.msg.includes("selects nothing"))).toEqual([]);
       expect((await request(lab, "wget", `${root}${cgroup}/selected/cgroup.procs`)).protocol).toBe(IPPROTO_MPTCP);
       expect((await request(lab, "wget")).protocol).toBe(IPPROTO_TCP);
       expect(status(lab).program_selection).toMatchObject({ state: "attached" });
@@ -159,7 +166,7 @@ describe("mptcp for on the kernel's socket() hook", () => {
       expect(status(lab).program_selection).toMatchObject({ state: "left_behind", pinned: true });
       expect((await request(lab, "wget")).protocol).toBe(IPPROTO_MPTCP);
       writeFileSync(join(dir, "policy.policy"), `mptcp for program "curl"\n`);
-      const next = startDaemon(lab, "client", ["--config", dir]);
+      const next = startDaemon(lab, "client", ["--config", dir], "host");
       await next.waitFor((l) => l.msg === "programs made MPTCP: socket hook attached" && l["replaced"] === true, 60_000);
       try {
         expect((await request(lab, "wget")).protocol).toBe(IPPROTO_TCP);

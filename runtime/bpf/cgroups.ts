@@ -3,7 +3,9 @@
 // below the root, for bpf_get_current_ancestor_cgroup_id(). A systemd unit's cgroup is
 // the directory named after the unit; it is found by walking the tree, so no command
 // (systemctl) ever gets a name from a policy.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CgroupRef } from "../../compiler/programs/layout.js";
 
@@ -35,6 +37,33 @@ export function cgroup2Mount(mountinfo = "/proc/self/mountinfo"): string | undef
     if (mountPoint) return mountPoint.replace(/\\040/g, " ");
   }
   return undefined;
+}
+
+/**
+ * Run `lookup` on the cgroup v2 hierarchy. Where this mount namespace has none mounted
+ * (`ip netns exec` remounts /sys, and /sys/fs/cgroup with it), it is mounted on a
+ * private directory for the lookup and unmounted after: cgroup ids are the kernel's,
+ * the same through any mount.
+ */
+export function withCgroup2Root<T>(lookup: (root: string | undefined) => T): T {
+  const mounted = cgroup2Mount();
+  if (mounted !== undefined) return lookup(mounted);
+  const dir = mkdtempSync(join(tmpdir(), "mptcp-policy-cgroup2-"));
+  try {
+    const mount = spawnSync("mount", ["-t", "cgroup2", "cgroup2", dir], { stdio: "ignore" });
+    if (mount.status !== 0) return lookup(undefined);
+    try {
+      return lookup(dir);
+    } finally {
+      spawnSync("umount", [dir], { stdio: "ignore" });
+    }
+  } finally {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Still a mount point if umount failed: leave the empty directory rather than guess.
+    }
+  }
 }
 
 export function findCgroup(ref: CgroupRef, root = cgroup2Mount()): CgroupLookup {

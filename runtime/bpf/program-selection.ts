@@ -11,7 +11,7 @@ import type { PolicyModel } from "../../compiler/model.js";
 import { emitProgramSelection, SOCKET_SOURCE_FILE } from "../../compiler/programs/emit.js";
 import { encodeSelection, selectionSlots, type CgroupRef, type ResolvedCgroup } from "../../compiler/programs/layout.js";
 import { POLICY_PIN_ROOT } from "./attach.js";
-import { cgroup2Mount, findCgroup, type FoundCgroup } from "./cgroups.js";
+import { findCgroup, withCgroup2Root, type FoundCgroup } from "./cgroups.js";
 import { compileBpf, findHelper, writeFiles } from "./toolchain.js";
 
 /** Attaching failed; the message is one sentence for users, the log what libbpf said. */
@@ -49,11 +49,14 @@ export interface ProgramAttachResult {
 }
 
 export function resolveCgroups(model: PolicyModel): CgroupResolution[] {
-  const root = cgroup2Mount();
-  return selectionSlots(model).cgroups.map((ref) => {
-    const lookup = findCgroup(ref, root);
-    return "found" in lookup ? { ref, found: lookup.found } : { ref, missing: lookup.missing };
-  });
+  const refs = selectionSlots(model).cgroups;
+  if (refs.length === 0) return [];
+  return withCgroup2Root((root) =>
+    refs.map((ref) => {
+      const lookup = findCgroup(ref, root);
+      return "found" in lookup ? { ref, found: lookup.found } : { ref, missing: lookup.missing };
+    }),
+  );
 }
 
 export function attachProgramSelection(model: PolicyModel): ProgramAttachResult {

@@ -19,6 +19,7 @@ export const KERNEL_SUITES = [
   "test/daemon.test.ts",
   "test/netlink-client.test.ts",
   "test/monitor-status.test.ts",
+  "test/program-selection-lab.test.ts",
 ];
 
 /**
