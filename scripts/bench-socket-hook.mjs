@@ -11,7 +11,7 @@
 //        node scripts/bench-socket-hook.mjs --kernel 6.12|7 [...]   (in the kernel lab)
 // Wrap it in the shared lock: flock /tmp/mptcp-heavy.lock node scripts/bench-socket-hook.mjs ...
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -31,8 +31,17 @@ if (process.getuid?.() !== 0) {
 if (values.kernel) {
   // The same script in the lab guest; the CLI is built here first (the guest only reads it).
   spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { stdio: "inherit" });
-  const args = ["scripts/vm.sh", "run", values.kernel, "--", process.execPath, "scripts/bench-socket-hook.mjs", "--calls", values.calls, "--rounds", values.rounds];
-  process.exit(spawnSync("bash", args, { cwd: ROOT, stdio: "inherit" }).status ?? 1);
+  // The guest writes to the host only through $VM_OUT (scripts/vm.sh): the JSON goes there first.
+  const out = values.json ? mkdtempSync(join(tmpdir(), "mpp-bench-socket-out-")) : undefined;
+  if (out) chmodSync(out, 0o755);
+  const json = out ? ["--json", join(out, "bench.json")] : [];
+  const args = ["scripts/vm.sh", "run", values.kernel, "--", process.execPath, "scripts/bench-socket-hook.mjs", "--calls", values.calls, "--rounds", values.rounds, ...json];
+  const status = spawnSync("bash", args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...(out ? { VM_OUT: out } : {}) } }).status ?? 1;
+  if (out) {
+    if (existsSync(join(out, "bench.json"))) copyFileSync(join(out, "bench.json"), values.json);
+    rmSync(out, { recursive: true, force: true });
+  }
+  process.exit(status);
 }
 
 const SOURCE = String.raw`
@@ -135,6 +144,11 @@ async function withPolicy(policy, fn) {
 const SMALL = 'mptcp for program "curl"\n';
 const LARGE = `mptcp for program "curl" or program "wget" or program "python3*" or program "ssh" or program "git-remote-*" or program "apt*" or program "[a-c]x*" or program "node"\nmptcp for unit "nginx.service" and user 33\nmptcp for cgroup "/system.slice" and family ipv6\n`;
 const SELECTED = 'mptcp for program "sockbench"\n';
+
+// Discarded first: a fresh guest (and a cold TLB or translation cache) makes the first
+// rounds slower than the rest, which would flatter every case measured after them.
+measure("tcp");
+measure("mptcp");
 
 const rows = [];
 const add = (name, m, baseline) => rows.push({ name, ns: m.ns, protocol: m.protocol === 262 ? "MPTCP" : "TCP", baseline: baseline.name, ratio: m.ns / baseline.ns, added_ns: m.ns - baseline.ns });
