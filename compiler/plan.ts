@@ -68,7 +68,9 @@ export function planPolicy(model: PolicyModel): Plan {
     reasons.push(
       model.rules.length === 0
         ? "no rules: static endpoints and limits are all the in-kernel path manager needs"
-        : "every rule reacts to interface events by changing endpoints, which the in-kernel path manager applies to all connections itself",
+        : model.rules.every((r) => r.actions.every((a) => a.op === "log"))
+          ? "the rules only log: the kernel's events serve them under the in-kernel path manager, and no rule acts on a connection"
+          : "every rule that acts reacts to interface events by changing endpoints, which the in-kernel path manager applies to all connections itself",
     );
   }
   const selection = planProgramSelection(model);

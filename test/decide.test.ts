@@ -132,6 +132,15 @@ describe("lowering", () => {
     expect(plan.limits).toMatchObject({ subflows: 2, enforced_by: "kernel", commands: [{ command: "SET_LIMITS" }] });
     expect(plan.endpoints).toMatchObject([{ iface: "wifi", carried_out_by: "kernel", commands: [{ command: "ADD_ADDR" }] }]);
     expect(plan.rules.map((r) => r.actions.flatMap((a) => a.commands.map((c) => c.command)))).toEqual([["SET_FLAGS", "ADD_ADDR"], ["SET_FLAGS", "DEL_ADDR"]]);
+    expect(plan.reasons).toEqual(["every rule that acts reacts to interface events by changing endpoints, which the in-kernel path manager applies to all connections itself"]);
+  });
+
+  // explain said "every rule reacts to interface events by changing endpoints" of a
+  // policy whose one rule logs on established (the systemd test's policy).
+  it("says the rules only log when that is why the in-kernel path manager serves them", () => {
+    const plan = planPolicy(model(`interface wifi = "eth*"\non established if iface wifi then log "one"\n`));
+    expect(plan.strategy).toBe("kernel");
+    expect(plan.reasons).toEqual(["the rules only log: the kernel's events serve them under the in-kernel path manager, and no rule acts on a connection"]);
   });
 
   it("switches to the userspace path manager, saying why, when a rule acts per connection", () => {
