@@ -15,7 +15,9 @@ const UNIT_PATH = `/run/systemd/system/${UNIT}`;
 const POLICY_DIR = "/etc/mptcp-policy";
 /** Shorter than the example's 10 s, so the hang is noticed soon; long enough for a guest under TCG. */
 const WATCHDOG_SEC = 6;
-const GOOD = 'interface wifi = "eth*"\non established if iface wifi then log "one"\n';
+// An action on established (not a log alone, which the in-kernel path manager serves):
+// the userspace path manager, so stop has a path manager to restore.
+const GOOD = 'interface wifi = "eth*"\non established if iface wifi then set wifi active, log "one"\n';
 const BETTER = `${GOOD}on closed then log "two"\n`;
 const BROKEN = "on established then frobnicate\n";
 
