@@ -4,6 +4,7 @@
 // the playground.
 import { Lexer, type IToken, type TokenType } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
+import { SKIP_GRAMMAR_VALIDATIONS } from "./grammar-validation.js";
 import { span, type SourceFile } from "./source.js";
 import type { Comment } from "./syntax-tree.js";
 import { allTokens, Identifier, keywordTokens, UnterminatedString } from "./tokens.js";
@@ -22,7 +23,7 @@ const KEYWORD_BY_WORD: ReadonlyMap<string, { readonly type: TokenType; readonly 
 
 function policyLexer(): Lexer {
   // Built on first use: module load stays cheap for commands that never lex.
-  lexer ??= new Lexer(allTokens, { ensureOptimizations: true, positionTracking: "onlyOffset" });
+  lexer ??= new Lexer(allTokens, { ensureOptimizations: true, positionTracking: "onlyOffset", skipValidations: SKIP_GRAMMAR_VALIDATIONS });
   return lexer;
 }
 

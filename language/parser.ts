@@ -5,6 +5,7 @@
 // of the tree: its syntax error is reported, and checking a guess would add noise.
 import { EmbeddedActionsParser, type IOrAlt, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { error, type Diagnostic } from "./diagnostics.js";
+import { SKIP_GRAMMAR_VALIDATIONS } from "./grammar-validation.js";
 import { span, type SourceFile, type Span } from "./source.js";
 import { NO_TOKEN, syntaxMessages } from "./syntax-messages.js";
 import type {
@@ -132,7 +133,7 @@ export class PolicyParser extends EmbeddedActionsParser {
   private readonly suffixes = { after: [] as IToken[], retry: [] as IToken[] };
 
   constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: syntaxMessages });
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: syntaxMessages, skipValidations: SKIP_GRAMMAR_VALIDATIONS });
     this.performSelfAnalysis();
   }
 

@@ -38,6 +38,12 @@ done
 install -d "$lib/bin" "$lib/dist" "$lib/node_modules" "$root/usr/bin"
 install -m 0755 bin/mptcp-policy "$lib/bin/mptcp-policy"
 install -m 0644 dist/mptcp-policy.js "$lib/dist/"
+# `check`'s start-up snapshot is built on the host by the postinst, with the node
+# installed there (a snapshot loads only in the binary that built it): the entry and
+# the script that builds it are packaged, not the snapshot.
+install -m 0644 dist/mptcp-policy-check.cjs "$lib/dist/"
+install -d "$lib/scripts"
+install -m 0644 scripts/build-snapshot.mjs "$lib/scripts/"
 # Native addons the bundle loads from its own directory (the daemon's sd_notify).
 native=()
 for addon in dist/*.node; do
@@ -126,6 +132,7 @@ sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintain
   -e "s|@INSTALLED_SIZE@|$installed_size|" -e "s|@DEPENDS@|nodejs (>= 20.19), $shlibs|" packaging/control.in >"$root/DEBIAN/control"
 echo /etc/mptcp-policy/main.policy >"$root/DEBIAN/conffiles"
 for script in postinst prerm postrm; do install -m 0755 "packaging/$script" "$root/DEBIAN/$script"; done
+install -m 0644 packaging/triggers "$root/DEBIAN/triggers"
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
 

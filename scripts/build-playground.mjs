@@ -65,6 +65,8 @@ export async function buildPlayground({ dev = false, outdir = join(ROOT, "dist",
     platform: "browser",
     target: ["chrome110", "firefox115", "safari16.4"],
     minify: !dev,
+    // The grammar is checked by the sources' tests, not at every page load (language/grammar-validation.ts).
+    define: { MPTCP_POLICY_BUNDLED: "true" },
     sourcemap: "linked",
     legalComments: "linked",
     chunkNames: "chunks/[name]-[hash]",

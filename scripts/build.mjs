@@ -20,7 +20,29 @@ await build({
   external: ["netlink"],
   // CommonJS dependencies (pino) require Node built-ins; an ES module has no `require`.
   banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+  define: { MPTCP_POLICY_BUNDLED: "true" },
 });
+
+// `check` alone, as the start-up snapshot's entry (CommonJS, the format
+// --build-snapshot runs), then the snapshot itself (scripts/build-snapshot.mjs).
+await build({
+  entryPoints: { "mptcp-policy-check": "runtime/cli/check-snapshot.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  platform: "node",
+  target: "node18",
+  format: "cjs",
+  minify: true,
+  legalComments: "linked",
+  logLevel: "warning",
+  define: { MPTCP_POLICY_BUNDLED: "true" },
+});
+{
+  const { spawnSync } = await import("node:child_process");
+  const snapshot = spawnSync(process.execPath, ["scripts/build-snapshot.mjs"], { stdio: "inherit" });
+  if (snapshot.status !== 0) process.exit(1);
+}
 
 // The libbpf helper of the BPF commands (test runs for `simulate --engine bpf`,
 // `build`'s verifier check, attach): a small C program, rebuilt when its source

@@ -65,6 +65,24 @@ describe.skipIf(!inSystemdGuest)("the Debian package, installed in a systemd gue
     expect(ok("mptcp-policy", ["compile", "--emit", "model", "/etc/mptcp-policy"])).toMatch(/"rules": \[\]/);
   });
 
+  it("checks from the start-up snapshot the postinst built, and the nodejs trigger builds it again", () => {
+    const launcher = ["-x", "/usr/bin/mptcp-policy", "check", "/etc/mptcp-policy"];
+    const snapshot = "--snapshot-blob /usr/lib/mptcp-policy/bin/../dist/mptcp-policy-check.blob";
+    const fast = run("sh", launcher);
+    expect(fast.status, fast.stderr).toBe(0);
+    expect(fast.stderr).toContain(snapshot);
+    // As if another node had built it: the launcher falls back to the bundle.
+    const stamp = "/usr/lib/mptcp-policy/dist/mptcp-policy-check.stamp";
+    writeFileSync(stamp, "1 2 3\n");
+    const plain = run("sh", launcher);
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).not.toContain("--snapshot-blob");
+    // What an upgrade of nodejs does: the trigger on /usr/bin/node runs the postinst.
+    ok("dpkg-trigger", ["--no-await", "/usr/bin/node"]);
+    ok("dpkg", ["--triggers-only", "--pending"]);
+    expect(run("sh", launcher).stderr).toContain(snapshot);
+  });
+
   it("runs the edited policy as the enabled unit: a connection in the lab gets the rule's subflow", async () => {
     lab = await Lab.create();
     lab.ip("server", "mptcp", "limits", "set", "subflows", "8", "add_addr_accepted", "8");

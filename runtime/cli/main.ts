@@ -1,6 +1,5 @@
 // The mptcp-policy command line: one entry, one function per command. Nothing a user
 // does prints a stack trace: usage and I/O problems are one line and exit 2.
-import { parseArgs } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
 import { attachCommand, detachCommand } from "./attach-command.js";
 import { buildCommand } from "./build-command.js";
@@ -8,13 +7,14 @@ import { checkCommand } from "./check-command.js";
 import type { Command } from "./command.js";
 import { compileCommand } from "./compile-command.js";
 import { doctorCommand } from "./doctor-command.js";
-import { InputError, UsageError } from "./errors.js";
+import { dispatch, exitWith } from "./dispatch.js";
+import { UsageError } from "./errors.js";
 import { explainCommand } from "./explain-command.js";
 import { fmtCommand } from "./fmt-command.js";
 import { simulateCommand } from "./simulate-command.js";
 import { monitorCommand } from "./monitor-command.js";
 import { statusCommand } from "./status-command.js";
-import { writeErr, writeOut } from "./output.js";
+import { writeOut } from "./output.js";
 import { lspCommand } from "./lsp-command.js";
 import { playgroundCommand } from "./playground-command.js";
 import { runCommand } from "./run-command.js";
@@ -68,33 +68,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.get(first);
   if (!command) throw new UsageError(`unknown command '${first}' (try 'mptcp-policy --help')`);
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
-  } catch (cause) {
-    throw new UsageError(`${first}: ${(cause as Error).message.split("\n")[0]}`);
-  }
-  if (parsed.values["help"] === true) {
-    writeOut(command.usage);
-    return 0;
-  }
-  return command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+  return dispatch(command, rest);
 }
 
 export async function runMain(argv: string[]): Promise<void> {
-  let status: number;
-  try {
-    status = await main(argv);
-  } catch (cause) {
-    if (cause instanceof UsageError || cause instanceof InputError) {
-      writeErr(`mptcp-policy: ${cause.message}`);
-      status = 2;
-    } else {
-      // A bug of ours: still one line for the user; the stack only on request.
-      writeErr(`mptcp-policy: internal error: ${(cause as Error)?.message ?? String(cause)}`);
-      if (process.env["MPTCP_POLICY_DEBUG"]) writeErr(String((cause as Error)?.stack));
-      status = 70;
-    }
-  }
-  process.exitCode = status;
+  await exitWith(() => main(argv));
 }
