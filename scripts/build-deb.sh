@@ -43,7 +43,7 @@ install -m 0644 dist/mptcp-policy.js "$lib/dist/"
 # the script that builds it are packaged, not the snapshot.
 install -m 0644 dist/mptcp-policy-check.cjs "$lib/dist/"
 install -d "$lib/scripts"
-install -m 0644 scripts/build-snapshot.mjs "$lib/scripts/"
+install -m 0755 scripts/build-snapshot.mjs "$lib/scripts/"
 # Native addons the bundle loads from its own directory (the daemon's sd_notify).
 native=()
 for addon in dist/*.node; do
