@@ -107,6 +107,10 @@ const STEP_S = Number(options["step-seconds"]);
 const MEMORY_CONNECTIONS = Number(options["memory-connections"]);
 const MEMORY_RATE = Number(options["memory-rate"]);
 const CPU_PROF = options["cpu-prof"];
+// 1 ms: at 200 µs the profiler's signals doubled the daemon's CPU per connection
+// (1,332 µs against 530 µs unprofiled, 2026-12-06), most of it in the system calls
+// they interrupted, and the profile blamed sendmsg for it.
+const CPU_PROF_INTERVAL_US = 1000;
 /** Diagnostic only: run the daemon at this SCHED_FIFO priority, to tell scheduling delay from processing time. */
 const DAEMON_FIFO = options["daemon-fifo"];
 const UNMATCHED = Number(options.unmatched);
@@ -384,7 +388,7 @@ class Daemon {
   constructor(lab, policyDir, logFile) {
     this.logFile = logFile;
     const out = openSync(logFile, "w");
-    const nodeArgs = CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", "200"] : [];
+    const nodeArgs = CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", String(CPU_PROF_INTERVAL_US)] : [];
     // `ip netns exec` (and chrt) exec node, no fork: the child's PID is the daemon's.
     const prefix = DAEMON_FIFO ? ["chrt", "-f", DAEMON_FIFO] : [];
     this.child = spawn(

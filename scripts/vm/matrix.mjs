@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The live suites that make sense on every kernel: the daemon, netlink, monitor/status, features. */
+/** The live suites that make sense on every kernel: the daemon, netlink, monitor/status, features, mptcp for, zones. */
 export const KERNEL_SUITES = [
   "test/kernel-features.test.ts",
   "test/daemon-events.test.ts",
@@ -20,14 +20,14 @@ export const KERNEL_SUITES = [
   "test/netlink-client.test.ts",
   "test/monitor-status.test.ts",
   "test/program-selection-lab.test.ts",
+  "test/isolate-lab.test.ts",
 ];
 
 /**
  * Suites that run on one or two kernels only, to keep a whole test run near half an
  * hour of emulation: the failover daemon tests, the lab's faults and the live
  * scheduler tiers with netem on 7 (no released kernel has the scheduler hook; netem
- * gives the tiers real round trips). Zones (test/isolate-lab.test.ts) are not here yet:
- * on 6.1 their reload case failed in a starved guest and has not been run alone. Not failover
+ * gives the tiers real round trips). Not failover
  * on 6.1: it sends no subflow_closed for a join the peer resets, so its retries answer
  * only refusals (docs/runtime.md). They all run on this host too (the vitest suite).
  */
