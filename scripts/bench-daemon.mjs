@@ -62,6 +62,7 @@
 //   [--daemon-root DIR]     run the daemon of another checkout (a "before" figure)
 //   [--no-napi-threads]     veth links as they come (receive work in the sender's system call)
 //   [--cpu-prof DIR]        also profile the daemon (node --cpu-prof) and print where its time went
+//   [--node-flags "FLAGS"]  diagnostic: more flags for the daemon's node (--single-threaded-gc, say)
 //   [--daemon-fifo PRIO]    diagnostic: run the daemon at SCHED_FIFO PRIO (scheduling vs. processing)
 import { build } from "esbuild";
 import { spawn, spawnSync } from "node:child_process";
@@ -88,6 +89,7 @@ const { values: options } = parseArgs({
     "skip-rate": { type: "boolean", default: false },
     "skip-restart": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    "node-flags": { type: "string", default: "" },
     "daemon-fifo": { type: "string" },
     unmatched: { type: "string", default: "2000" },
     peers: { type: "string", default: "6" },
@@ -107,6 +109,8 @@ const STEP_S = Number(options["step-seconds"]);
 const MEMORY_CONNECTIONS = Number(options["memory-connections"]);
 const MEMORY_RATE = Number(options["memory-rate"]);
 const CPU_PROF = options["cpu-prof"];
+/** Diagnostic: more flags for the daemon's node (V8's GC and compiler threads, say). */
+const NODE_FLAGS = options["node-flags"].split(" ").filter(Boolean);
 // 1 ms: at 200 µs the profiler's signals doubled the daemon's CPU per connection
 // (1,332 µs against 530 µs unprofiled, 2026-12-06), most of it in the system calls
 // they interrupted, and the profile blamed sendmsg for it.
@@ -388,7 +392,7 @@ class Daemon {
   constructor(lab, policyDir, logFile) {
     this.logFile = logFile;
     const out = openSync(logFile, "w");
-    const nodeArgs = CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", String(CPU_PROF_INTERVAL_US)] : [];
+    const nodeArgs = [...NODE_FLAGS, ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", String(CPU_PROF_INTERVAL_US)] : [])];
     // `ip netns exec` (and chrt) exec node, no fork: the child's PID is the daemon's.
     const prefix = DAEMON_FIFO ? ["chrt", "-f", DAEMON_FIFO] : [];
     this.child = spawn(
