@@ -20,7 +20,10 @@ function launch(launcher: string, args: string[]) {
   return {
     status: run.status,
     stdout: run.stdout,
-    stderr: run.stderr.split("\n").filter((l) => !l.startsWith("+")).join("\n"),
+    stderr: run.stderr
+      .split("\n")
+      .filter((l) => !l.startsWith("+"))
+      .join("\n"),
     snapshot: trace.some((l) => l.includes("--snapshot-blob")),
   };
 }
@@ -43,7 +46,11 @@ describe("bin/mptcp-policy", () => {
       const fast = launch(join(ROOT, "bin/mptcp-policy"), args);
       const plain = spawnSync(process.execPath, [join(ROOT, "bin/mptcp-policy"), ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
       expect(fast.snapshot, args.join(" ")).toBe(true);
-      expect({ status: fast.status, stdout: fast.stdout, stderr: fast.stderr.trim() }).toEqual({ status: plain.status, stdout: plain.stdout, stderr: plain.stderr.trim() });
+      expect({ status: fast.status, stdout: fast.stdout, stderr: fast.stderr.trim() }).toEqual({
+        status: plain.status,
+        stdout: plain.stdout,
+        stderr: plain.stderr.trim(),
+      });
     }
     expect(launch(join(ROOT, "bin/mptcp-policy"), ["check", BAD]).status).toBe(1);
   });
