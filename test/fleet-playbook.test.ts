@@ -9,7 +9,7 @@
 //   bash scripts/vm.sh run 7 --systemd --timeout 3600 -- npx vitest run test/fleet-playbook.test.ts
 //
 // Not in the kernel matrix: every ansible task is a new Python process, which emulation
-// makes slow (one run of the playbook takes about 7 minutes in the guest, docs/fleet.md).
+// makes slow (the file takes about 4 minutes in a quiet guest, docs/fleet.md).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
