@@ -5,7 +5,7 @@
 // and a broken policy, a hang (the test-only SIGUSR2 that blocks the event loop) that the
 // watchdog ends with a restart, and a stop that restores the kernel's state.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { recordUnsupported } from "./kernel-support.js";
 import { ROOT } from "./helpers.js";
@@ -76,8 +76,24 @@ afterAll(() => {
   run("systemctl", "stop", UNIT);
   rmSync(UNIT_PATH, { force: true });
   rmSync(POLICY_DIR, { recursive: true, force: true });
+  rmSync("/opt/mptcp-policy", { recursive: true, force: true });
   run("systemctl", "daemon-reload");
 });
+
+/**
+ * The CLI installed as the example's header says (under /opt/mptcp-policy; the guest's
+ * root is a throwaway overlay): the unit's PrivateTmp= and ProtectHome= hide a checkout
+ * below /tmp, /home or /root from the daemon (regression: a CI clone under /tmp, where
+ * ExecStartPre's check found no program). What runs is this checkout's build.
+ */
+function installCopy(): string {
+  const dest = "/opt/mptcp-policy";
+  rmSync(dest, { recursive: true, force: true });
+  const skip = (path: string) => /\/playground|\.deb$|\.map$|\/prebuilds|\/src$/.test(path);
+  for (const part of ["bin", "dist", "package.json", "node_modules/netlink", "node_modules/node-gyp-build"])
+    cpSync(`${ROOT}${part}`, `${dest}/${part}`, { recursive: true, dereference: true, filter: (src) => !skip(src.slice(ROOT.length)) });
+  return dest;
+}
 
 describe.skipIf(!inGuest)("mptcp-policy.service", () => {
   it(
@@ -86,7 +102,7 @@ describe.skipIf(!inGuest)("mptcp-policy.service", () => {
       // The example, with this checkout's CLI, a short watchdog and the test-only hang armed.
       const example = readFileSync(`${ROOT}examples/mptcp-policy.service`, "utf8");
       const unit = example
-        .replaceAll("/usr/local/bin/mptcp-policy", `${ROOT}bin/mptcp-policy`)
+        .replaceAll("/usr/local/bin/mptcp-policy", `${installCopy()}/bin/mptcp-policy`)
         .replace(/^WatchdogSec=.*$/m, `WatchdogSec=${WATCHDOG_SEC}s`)
         .replace(/^\[Service\]$/m, "[Service]\nEnvironment=MPTCP_POLICY_TEST_HANG_ON_SIGUSR2=1");
       expect(unit).toContain("Type=notify\nNotifyAccess=main\n");
