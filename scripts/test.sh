@@ -30,6 +30,11 @@ node -e '
   const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
   const m = JSON.parse(fs.readFileSync(process.argv[2], "utf8")).kernels;
   const n = (result) => m.reduce((sum, k) => sum + k.scenarios.filter((s) => s.result === result).length, 0);
+  // Failures last, beside the totals: a CI log that keeps only its tail still names them.
+  for (const f of r.testResults) for (const t of f.assertionResults.filter((a) => a.status === "failed"))
+    console.log(`FAILED ${f.name.slice(process.cwd().length + 1)}: ${t.fullName}: ${(t.failureMessages[0] ?? "").split("\n")[0].slice(0, 300)}`);
+  for (const k of m) for (const s of k.scenarios.filter((x) => x.result === "fail")) console.log(`FAILED kernel ${k.name}: ${s.name}: ${s.detail ?? ""}`);
+  for (const f of r.testResults) if (f.status === "failed" && f.message) console.log(`FAILED ${f.name.slice(process.cwd().length + 1)}: ${f.message.split("\n")[0].slice(0, 300)}`);
   for (const k of m) console.log(`kernel ${k.name} (${k.release}): ${k.scenarios.filter((s) => s.result === "pass").length} pass, ${k.scenarios.filter((s) => s.result === "unsupported").length} unsupported, ${k.scenarios.filter((s) => s.result === "fail").length} fail in ${k.seconds} s`);
   console.log(`tests: ${r.numPassedTests + n("pass")} passed, ${r.numFailedTests + n("fail")} failed, ${r.numPendingTests + r.numTodoTests + n("unsupported")} skipped`);
 ' "$report" "$matrix" || true
