@@ -27,6 +27,9 @@ import { netlinkRaw } from "./native.js";
 
 /** A batch of requests stays well under the socket's send buffer (net.core.wmem_default, 208 KiB). */
 const MAX_BATCH_BYTES = 32 << 10;
+/** sendmsg errors after which the addon's queue sends again when the socket is writable. */
+const EAGAIN = 11;
+const ENOBUFS = 105;
 
 type Raw = InstanceType<typeof import("netlink/dist/raw.js").RawNetlinkSocket>;
 
@@ -209,6 +212,17 @@ export class NetlinkSocket {
   }
 
   private transmit(datagram: Buffer, seqs: readonly number[]): void {
+    // Sent at once when nothing is queued: no request object, timer or callback in the
+    // addon (the kernel answers on the receive side). Queued by send() when it would block.
+    const sent = this.raw.trySend(datagram, {});
+    if (sent >= 0) return;
+    if (sent !== -EAGAIN && sent !== -ENOBUFS) {
+      for (const seq of seqs) {
+        const pending = this.pending.get(seq);
+        if (pending) this.settle(seq, new NetlinkError({ errno: -sent, request: pending.options.describe, extack: `sending failed: ${errnoName(-sent)}` }));
+      }
+      return;
+    }
     this.raw.send(datagram, {}, (error?: NodeJS.ErrnoException) => {
       if (!error) return;
       for (const seq of seqs) {
