@@ -23,7 +23,12 @@
 //     logged no overflow and dropped no action (rate limit). The figure is the highest
 //     rate that passed (target ≥ 10,000/s); steps go on past a failure of the rules
 //     alone, to find the rate at which events start to be lost (or the load
-//     generator's limit, which the verdict names).
+//     generator's limit, which the verdict names). Each step runs first against the
+//     in-kernel path manager's lab with the same load: the rate this machine sustains
+//     without the daemon, so that a limit of the machine is not taken for the daemon's.
+//     The daemon's CPU per connection at the highest passing step is reported beside
+//     phase 1's: at 200/s each event is a wakeup of its own, and on this VM a wakeup
+//     costs more than the event's work (measured at the start: `wakeup floor`).
 //  3. Resident memory (VmRSS) of a fresh daemon in a lab of its own (and of a fresh
 //     mptcpd beside it), idle and with --memory-connections open idle connections
 //     (each with its two subflows), and after they closed. Target: ≤ 1 KB per
@@ -55,7 +60,7 @@
 // (and on SIGINT/SIGTERM); namespaces of a killed earlier run are swept at start.
 //
 // Usage: node scripts/bench-daemon.mjs [--json FILE] [--connections 1000] [--latency-rate 200]
-//   [--unmatched 2000] [--rates 1000,2500,5000,10000,15000,20000] [--step-seconds 3]
+//   [--warmup 2000] [--unmatched 2000] [--rates 1000,2500,5000,10000,15000,20000] [--step-seconds 3]
 //   [--memory-connections 100000] [--memory-rate 2000] [--peers 6]
 //   [--skip-rate] [--skip-memory] [--skip-mptcpd] [--skip-check] [--skip-playground]
 //   [--skip-restart]        skip restarting the daemon with the memory phase's connections open
@@ -80,7 +85,7 @@ const { values: options } = parseArgs({
   options: {
     connections: { type: "string", default: "1000" },
     "latency-rate": { type: "string", default: "200" },
-    warmup: { type: "string", default: "200" },
+    warmup: { type: "string", default: "2000" },
     rates: { type: "string", default: "1000,2500,5000,10000,15000,20000" },
     "step-seconds": { type: "string", default: "3" },
     "memory-connections": { type: "string", default: "100000" },
@@ -603,7 +608,8 @@ function usage(a, b) {
     daemonSystem: b.cpu.daemon.system - a.cpu.daemon.system,
     // The scheduler's figures (ns resolution): these are the CPU per connection reported.
     daemonRun: b.cpu.daemon.run - a.cpu.daemon.run,
-    mptcpdRun: b.cpu.mptcpd ? b.cpu.mptcpd.run - a.cpu.mptcpd.run : undefined,
+    // No figure once mptcpd has gone (its /proc entries read as 0): the run's end says why.
+    mptcpdRun: b.cpu.mptcpd?.run ? b.cpu.mptcpd.run - a.cpu.mptcpd.run : undefined,
     mptcpdCpu: b.cpu.mptcpd ? b.cpu.mptcpd.total - a.cpu.mptcpd.total : undefined,
     listenerCpu: b.cpu.listener.total - a.cpu.listener.total,
   };
@@ -654,6 +660,18 @@ function logProblems(lines) {
 sweepStale();
 const loadStart = loadavg();
 say(`load average at start: ${loadStart} (${run(["nproc"]).trim()} cores)`);
+// What one sleep and wakeup costs on this machine, in CPU charged to the sleeper (the
+// scheduler's own figure): the floor under any daemon's CPU per event when events come
+// one at a time. A Node timer (the whole event loop turn) beside a Python sleep loop.
+const WAKEUPS = 400;
+function wakeupFloor() {
+  const node = `const {readFileSync}=require("fs");const r=()=>Number(readFileSync("/proc/self/schedstat","utf8").split(" ")[0]);let n=0;const t0=r();const t=setInterval(()=>{if(++n===${WAKEUPS}){clearInterval(t);console.log((r()-t0)/${WAKEUPS}/1000)}},5);`;
+  const python = `import time\nr=lambda:int(open("/proc/self/schedstat").read().split()[0])\nt0=r()\nfor i in range(${WAKEUPS}): time.sleep(0.005)\nprint((r()-t0)/${WAKEUPS}/1000)`;
+  const figure = (command, args) => Number(spawnSync(command, args, { encoding: "utf8" }).stdout.trim()) || undefined;
+  return { nodeUs: figure(process.execPath, ["-e", node]), pythonUs: figure(PYTHON, ["-c", python]) };
+}
+const wakeup = wakeupFloor();
+say(`wakeup floor: a Node timer wakeup ${wakeup.nodeUs?.toFixed(1)} µs of CPU, a Python sleep ${wakeup.pythonUs?.toFixed(1)} µs`);
 say(`building dist/ (node scripts/build.mjs)${DAEMON_ROOT !== ROOT ? ` in ${DAEMON_ROOT}` : ""}`);
 spawnSync(process.execPath, [join(DAEMON_ROOT, "scripts/build.mjs")], { cwd: DAEMON_ROOT, stdio: "ignore" });
 if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
@@ -750,16 +768,33 @@ if (UNMATCHED > 0) {
   say(`unmatched: daemon ${((m.usage.daemonRun * 1e6) / m.opened.opened).toFixed(1)} µs per connection${mptcpd ? `, mptcpd ${((m.usage.mptcpdRun * 1e6) / m.opened.opened).toFixed(1)} µs` : ""}`);
 }
 
-// 2. Connection rate, daemon only. A step passes when nothing was lost and every rule
-// fired. Steps go on past a failure of the rules alone (to find where events start to
-// be lost too), and stop at the first step that loses events or that the client
-// cannot drive.
+// 2. Connection rate. Each step runs first against the in-kernel path manager's lab (its
+// `lte` subflow endpoint; no daemon): the same load generator, links and kernel, so it
+// shows the rate this machine itself sustains, and where the daemon fails at a rate the
+// kernel's own path manager also fails at, the limit is the machine's, not the daemon's.
+// Then against the daemon: a step passes when nothing was lost and every rule fired.
+// Steps go on past a failure of the rules alone (to find where events start to be lost
+// too), and stop at the first step that loses events or that the client cannot drive.
 if (!options["skip-rate"]) {
   for (const rate of RATES) {
+    const count = Math.round(rate * STEP_S);
+    await sleep(2500);
+    say(`rate: ${count} connections at ${rate}/s, in-kernel path manager`);
+    const k = await openAndMeasure(["k"], [target(kernelLab, PORTS.rate)], count, rate, 5000);
+    const kr = k.results.k;
+    const kAchieved = k.opened.opened / k.opened.elapsed_s;
+    const kReasons = [];
+    if (kr.missingEst > 0 || kr.overflow > 0) kReasons.push(`${kr.missingEst} established events not seen${kr.overflow > 0 ? " (the listener overflowed)" : ""}`);
+    if (kr.missingSub > 0) kReasons.push(`${kr.missingSub} connections without the lte subflow`);
+    if (k.opened.error_count > 0) kReasons.push(`${k.opened.error_count} connects failed (${k.opened.errors[0]})`);
+    if (kAchieved < 0.9 * rate) kReasons.push(`the client reached only ${kAchieved.toFixed(0)}/s`);
+    await closeAll(["k"], k.opened);
+    const kernelStep = { achieved: kAchieved, pass: kReasons.length === 0, reasons: kReasons, latency: stats(kr.latencies), missingSub: kr.missingSub, busyCores: k.usage.busyCores };
+    say(`rate ${rate}/s, in-kernel: ${kernelStep.pass ? "pass" : `FAIL: ${kReasons.join("; ")}`}`);
+
     await sleep(2500); // let the daemon's action buckets refill (as after any quiet time)
     daemon.newLines();
-    const count = Math.round(rate * STEP_S);
-    say(`rate: ${count} connections at ${rate}/s`);
+    say(`rate: ${count} connections at ${rate}/s, daemon`);
     const m = await openAndMeasure(["d"], [target(daemonLab, PORTS.rate)], count, rate, 5000);
     await sleep(200);
     const problems = logProblems(daemon.newLines());
@@ -788,10 +823,11 @@ if (!options["skip-rate"]) {
       usage: m.usage,
       problems,
       missingSub: r.missingSub,
+      kernel: kernelStep,
     };
     report.steps.push(step);
     await closeAll(["d"], m.opened);
-    say(`rate ${rate}/s: ${step.pass ? "pass" : `FAIL: ${reasons.join("; ")}`}`);
+    say(`rate ${rate}/s, daemon: ${step.pass ? "pass" : `FAIL: ${reasons.join("; ")}`}`);
     if (lost.length > 0 || other.length > 0) break;
   }
 }
@@ -800,7 +836,8 @@ if (!options["skip-rate"]) {
 const first = { pid: daemon.pid, rss: daemon.memory(), cpu: cpuTimes(daemon.pid), threads: threadTimes(daemon.pid) };
 first.exitCode = await daemon.stop();
 first.restoredPm = run(["ip", "netns", "exec", daemonLab.client, "sysctl", "-n", "net.mptcp.path_manager"]).trim();
-const firstMptcpd = mptcpd ? { rss: mptcpd.memory(), cpu: cpuTimes(mptcpd.pid) } : undefined;
+const mptcpdGone = mptcpd && mptcpd.child.exitCode !== null ? `mptcpd exited during the run (${mptcpd.child.exitCode}): ${mptcpd.stderr.trim().split("\n").slice(-3).join(" | ")}` : undefined;
+const firstMptcpd = mptcpd && !mptcpdGone ? { rss: mptcpd.memory(), cpu: cpuTimes(mptcpd.pid) } : undefined;
 await mptcpd?.stop();
 
 // 3. Resident memory with many open connections: a fresh daemon in a fresh lab.
@@ -930,6 +967,9 @@ const latency99Pass = delta99 <= TARGET.latencyP99DeltaMs && allSubflows;
 const usPer = (seconds, n) => (seconds === undefined || !n ? undefined : (seconds * 1e6) / n);
 const us = (x) => (x === undefined ? "n/a" : `${x.toFixed(x < 100 ? 1 : 0)} µs`);
 const cpuCreate = usPer(L.usage.daemonRun, CONNECTIONS);
+// The highest rate step that passed, with its latency still within 10 ms at p50 (beyond, the machine is saturated and queues).
+const atLoad = report.steps.filter((x) => x.pass && x.latency.p50 < 10).at(-1);
+const cpuAtLoad = atLoad ? usPer(atLoad.usage.daemonRun, atLoad.count) : undefined;
 const cpuCreateMptcpd = usPer(L.usage.mptcpdRun, CONNECTIONS);
 const U = report.unmatched;
 const cpuUnmatched = U ? usPer(U.usage.daemonRun, U.count) : undefined;
@@ -945,6 +985,9 @@ out("");
 out(`mptcp-policy daemon benchmark — Linux ${run(["uname", "-r"]).trim()}, Node ${process.version}, ${run(["nproc"]).trim()} cores`);
 out(
   `machine load: load average ${loadStart} at the start, ${loadEnd} at the end; during the latency run ${L.usage.busyCores.toFixed(2)} of ${L.usage.cores.toFixed(2)} cores were busy, ${L.usage.ourCores.toFixed(2)} of them with this benchmark's processes (the rest: other jobs and softirq work)`,
+);
+out(
+  `wakeup floor: one sleep and wakeup costs ${wakeup.nodeUs?.toFixed(1)} µs of CPU for a Node timer, ${wakeup.pythonUs?.toFixed(1)} µs for a Python sleep (${WAKEUPS} each, 5 ms apart): at 200 connections/s each event of a connection is a wakeup of its own`,
 );
 if (DAEMON_FIFO) out(`DIAGNOSTIC RUN: the daemon ran at SCHED_FIFO priority ${DAEMON_FIFO} (--daemon-fifo), not as deployed`);
 out(
@@ -989,15 +1032,17 @@ if (U) {
 if (report.steps.length) {
   out(`2. Connection rate against the daemon (${STEP_S} s per step, 2.5 s quiet between steps)`);
   table(
-    ["target rate", "reached", "connections", "p50", "p99", "daemon CPU/conn (user+sys)", "mptcpd CPU/conn", "busy cores (ours)", "events lost", "rules fired", "verdict"],
+    ["target rate", "in-kernel PM: reached, subflows, p50", "reached", "connections", "p50", "p99", "daemon CPU/conn (user+sys)", "mptcpd CPU/conn", "busy cores (ours)", "events lost", "rules fired", "verdict"],
     report.steps.map((s) => [
       `${s.rate}/s`,
+      `${s.kernel.achieved.toFixed(0)}/s, ${s.count - s.kernel.missingSub}/${s.count}, ${ms(s.kernel.latency.p50)}${s.kernel.pass ? "" : ` (FAIL: ${s.kernel.reasons.join("; ")})`}`,
       `${s.achieved.toFixed(0)}/s`,
       s.count,
       ms(s.latency.p50),
       ms(s.latency.p99),
       `${us(usPer(s.usage.daemonRun, s.count))} (${perConn(s.usage.daemonUser, s.count)}+${perConn(s.usage.daemonSystem, s.count)})`,
-      us(usPer(s.usage.mptcpdRun, s.count)),
+      // Seen from 2,000-4,000/s on: mptcpd stays up, logs nothing and uses no more CPU.
+      usPer(s.usage.mptcpdRun, s.count) < 1 ? "none (mptcpd used no CPU)" : us(usPer(s.usage.mptcpdRun, s.count)),
       `${s.usage.busyCores.toFixed(2)} (${s.usage.ourCores.toFixed(2)})`,
       s.eventsLost ? "YES" : "no",
       `${s.count - s.missingSub}/${s.count}`,
@@ -1053,6 +1098,12 @@ const rows = [
     verdict(cpuCreate === undefined ? undefined : cpuCreate <= TARGET.cpuCreateUs && L.results.d.missingSub === 0),
   ],
   [
+    "daemon CPU per connection at load, rule creating one subflow",
+    atLoad ? `${us(cpuAtLoad)} at ${atLoad.rate}/s${atLoad.usage.mptcpdRun !== undefined ? `; mptcpd ${us(usPer(atLoad.usage.mptcpdRun, atLoad.count))}${ratio(cpuAtLoad, usPer(atLoad.usage.mptcpdRun, atLoad.count))}` : ""}` : "no rate step passed",
+    `≤ ${TARGET.cpuCreateUs} µs`,
+    atLoad ? verdict(cpuAtLoad <= TARGET.cpuCreateUs) : "not measured",
+  ],
+  [
     "daemon CPU per connection, no rule matches",
     U ? `${us(cpuUnmatched)}${mptcpd ? `; mptcpd ${us(cpuUnmatchedMptcpd)}${ratio(cpuUnmatched, cpuUnmatchedMptcpd)}` : ""}` : "skipped (--unmatched 0)",
     `≤ ${TARGET.cpuUnmatchedUs} µs`,
@@ -1063,13 +1114,21 @@ const rows = [
 ];
 if (report.steps.length) {
   const clientLimited = firstFail?.reasons.some((r) => r.includes("client reached"));
+  // The kernel's own path manager on the same machine and load, at the first rate it failed.
+  const kernelFail = report.steps.find((x) => !x.kernel.pass);
+  const kernelBest = report.steps.filter((x) => x.kernel.pass).at(-1);
+  const machineLimit = kernelFail
+    ? `the in-kernel path manager, same lab and load, also fails at ${kernelFail.rate}/s (${kernelFail.kernel.reasons.join("; ")}): this machine's limit${kernelBest ? ` is between ${kernelBest.rate}/s and ${kernelFail.rate}/s` : ` is below ${kernelFail.rate}/s`}`
+    : firstFail
+      ? `the in-kernel path manager passed every step up to ${report.steps.at(-1).rate}/s: the limit is the daemon's`
+      : undefined;
   rows.push([
     "new connections per second: nothing lost, every rule carried out",
     best ? `${best.rate}/s (${best.count} in ${STEP_S} s, reached ${best.achieved.toFixed(0)}/s)` : "none passed",
     `≥ ${TARGET.rate}/s`,
     best && best.rate >= TARGET.rate
       ? "PASS"
-      : `FAIL${firstFail ? ` at ${firstFail.rate}/s: ${firstFail.reasons.join("; ")}${clientLimited ? " (the load generator's limit, not the daemon's)" : ""}` : ""}`,
+      : `FAIL${firstFail ? ` at ${firstFail.rate}/s: ${firstFail.reasons.join("; ")}${clientLimited ? " (the load generator's limit, not the daemon's)" : ""}` : ""}${machineLimit ? `; ${machineLimit}` : ""}`,
   ]);
   rows.push([
     "connection rate: no event lost (rules aside)",
@@ -1127,6 +1186,7 @@ rows.push([
   exits.every((d) => d.exitCode === 0 && d.restoredPm === "kernel") ? "ok" : "WRONG",
 ]);
 table(["measure", "figure", "target", "verdict"], rows);
+if (mptcpdGone) out(mptcpdGone);
 out(
   `first daemon (phases 1-2): RSS ${mib(rssStart.rss)} at start, ${mib(first.rss.rss)} at the end (high-water mark ${mib(first.rss.hwm)}); CPU ${first.cpu.user.toFixed(2)} s user + ${first.cpu.system.toFixed(2)} s system`,
 );
@@ -1237,7 +1297,16 @@ console.log(lines.join("\n"));
 if (options.json) {
   const lean = (phase) => phase && { ...phase, opened: phase.opened && { ...phase.opened, tokens: undefined }, results: phase.results && (Array.isArray(phase.results.latencies) ? { ...phase.results, latencies: undefined } : Object.fromEntries(Object.entries(phase.results).map(([k, r]) => [k, { ...r, latencies: undefined }]))) };
   const figures = {
-    cpuPerConnectionUs: { create: cpuCreate, createMptcpd: cpuCreateMptcpd, unmatched: cpuUnmatched, unmatchedMptcpd: cpuUnmatchedMptcpd },
+    cpuPerConnectionUs: {
+      create: cpuCreate,
+      createMptcpd: cpuCreateMptcpd,
+      unmatched: cpuUnmatched,
+      unmatchedMptcpd: cpuUnmatchedMptcpd,
+      createAtLoad: cpuAtLoad,
+      createAtLoadRate: atLoad?.rate,
+      createAtLoadMptcpd: atLoad ? usPer(atLoad.usage.mptcpdRun, atLoad.count) : undefined,
+    },
+    wakeupFloorUs: wakeup,
     latencyMs: { daemon: L.daemon, kernel: L.kernel, daemonOwn: L.daemonOwn, p50Delta: delta, p99Delta: delta99 },
     rate: { best: best?.rate, bestAchieved: best?.achieved, noLoss: noLoss?.rate, firstFail: firstFail && { rate: firstFail.rate, reasons: firstFail.reasons } },
     memory: report.memory && {
