@@ -30,9 +30,13 @@
 //     phase 1's: at 200/s each event is a wakeup of its own, and on this VM a wakeup
 //     costs more than the event's work (measured at the start: `wakeup floor`).
 //  3. Resident memory (VmRSS) of a fresh daemon in a lab of its own (and of a fresh
-//     mptcpd beside it), idle and with --memory-connections open idle connections
-//     (each with its two subflows), and after they closed. Target: ≤ 1 KB per
-//     connection ((RSS loaded − RSS idle) / connections).
+//     mptcpd beside it), idle, after opening a first stage (30 %) of --memory-connections
+//     idle connections (each with its two subflows) and after all of them, and after they
+//     closed. Target: ≤ 1 KB per connection, judged on the upper bound (RSS loaded − RSS
+//     idle) / MPTCP connections the kernel made; the growth from the first stage to the
+//     end per connection added is printed beside it. With both ends in one kernel, the
+//     kernel's MPTCP token table (one bucket per MiB of memory, at most 4 tokens each)
+//     turns connections beyond its room into TCP fallbacks: said with the figure.
 //  4. `mptcp-policy check` on one example next to `node -e 0` (scripts/bench-check.mjs
 //     --startup-only; target ≤ 1.5×) and the playground's keystroke → diagnostics median
 //     (scripts/bench-playground.mjs; target ≤ 16 ms).
@@ -664,6 +668,9 @@ say(`load average at start: ${loadStart} (${run(["nproc"]).trim()} cores)`);
 // scheduler's own figure): the floor under any daemon's CPU per event when events come
 // one at a time. A Node timer (the whole event loop turn) beside a Python sleep loop.
 const WAKEUPS = 400;
+/** The memory phase opens this share of its connections, measures, then the rest. */
+const MEMORY_FIRST_STAGE = 0.3;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 function wakeupFloor() {
   const node = `const {readFileSync}=require("fs");const r=()=>Number(readFileSync("/proc/self/schedstat","utf8").split(" ")[0]);let n=0;const t0=r();const t=setInterval(()=>{if(++n===${WAKEUPS}){clearInterval(t);console.log((r()-t0)/${WAKEUPS}/1000)}},5);`;
   const python = `import time\nr=lambda:int(open("/proc/self/schedstat").read().split()[0])\nt0=r()\nfor i in range(${WAKEUPS}): time.sleep(0.005)\nprint((r()-t0)/${WAKEUPS}/1000)`;
@@ -857,19 +864,36 @@ if (memoryLab) {
   // VmRSS every half second while the connections open: the trend, not one reading.
   const samples = [];
   const sampler = setInterval(() => samples.push(second.memory().rss), 500);
-  const m = await openAndMeasure(["m"], [target(memoryLab, PORTS.memory)], MEMORY_CONNECTIONS, MEMORY_RATE, 30_000);
+  // In two stages, with five seconds of idle readings after each: the growth between them
+  // per connection added is the memory a connection costs, without what V8 grows once
+  // under any load (its young generation), which a single (loaded − idle) / N counts too.
+  const idleReadings = async () => {
+    const readings = [];
+    for (let i = 0; i < 10; i++) {
+      readings.push(second.memory().rss);
+      await sleep(500);
+    }
+    return readings;
+  };
+  const firstStage = Math.round(MEMORY_CONNECTIONS * MEMORY_FIRST_STAGE);
+  const mA = await openAndMeasure(["m"], [target(memoryLab, PORTS.memory)], firstStage, MEMORY_RATE, 30_000);
+  await sleep(2000);
+  const kernelA = await listener.ask("status", "m");
+  const stageSamples = await idleReadings();
+  const stage = { connections: kernelA.connections, rss: median(stageSamples) };
+  say(`memory: ${kernelA.connections} connections in the kernel after the first stage; daemon at ${mib(stage.rss)}`);
+  const m = await openAndMeasure(["m"], [target(memoryLab, PORTS.memory)], MEMORY_CONNECTIONS - firstStage, MEMORY_RATE, 30_000);
+  m.opened.opened += mA.opened.opened;
+  m.opened.elapsed_s += mA.opened.elapsed_s;
+  m.results.m.missingSub += mA.results.m.missingSub;
   await sleep(2000);
   clearInterval(sampler);
   const problems = logProblems(second.newLines());
   const kernel = await listener.ask("status", "m");
   const served = await peers.count();
   // Then idle with every connection open: five seconds of readings.
-  const idleSamples = [];
-  for (let i = 0; i < 10; i++) {
-    idleSamples.push(second.memory().rss);
-    await sleep(500);
-  }
-  const loaded = second.memory();
+  const idleSamples = await idleReadings();
+  const loaded = { ...second.memory(), rss: median(idleSamples) };
   const mptcpdLoaded = mptcpdM?.memory();
   await mptcpdM?.stop();
   say(`memory: ${kernel.connections} connections in the kernel, ${kernel.twoSubflows} with two subflows; daemon at ${mib(loaded.rss)}`);
@@ -902,6 +926,8 @@ if (memoryLab) {
   report.memory = {
     idle,
     loaded,
+    stage,
+    perConnection: kernel.connections > stage.connections ? ((loaded.rss - stage.rss) * 1024) / (kernel.connections - stage.connections) : undefined,
     idleSamples,
     afterClose,
     samples,
@@ -1060,8 +1086,9 @@ if (report.memory) {
   const rows3 = [
     ["idle, after start", mib(M.idle.rss), mib(M.idle.hwm), "", ""],
     [`while opening (every 0.5 s)`, `${mib(sorted[0])} .. ${mib(sorted.at(-1))}, median ${mib(percentile(sorted, 50))}`, "", "", ""],
+    [`first stage, ${Math.round(MEMORY_CONNECTIONS * MEMORY_FIRST_STAGE)} opened, idle (median of 5 s)`, mib(M.stage.rss), "", `${M.stage.connections}`, ""],
     [
-      `${MEMORY_CONNECTIONS} open, idle (5 s of readings)`,
+      `${MEMORY_CONNECTIONS} opened, idle (median of 5 s)`,
       `${mib(M.loaded.rss)} (${mib(Math.min(...M.idleSamples))} .. ${mib(Math.max(...M.idleSamples))})`,
       mib(M.loaded.hwm),
       `${M.kernel.connections} / ${M.kernel.twoSubflows}`,
@@ -1074,8 +1101,12 @@ if (report.memory) {
   }
   table(["when", "VmRSS", "VmHWM", "kernel: connections / with 2 subflows", "server: open"], rows3);
   out(
-    `   VmRSS moves with V8's garbage collection (the high-water mark is from the opening); per connection, roughly ${(((M.loaded.rss - M.idle.rss) * 1024) / MEMORY_CONNECTIONS).toFixed(0)} bytes ((idle at ${MEMORY_CONNECTIONS} − idle at start) / ${MEMORY_CONNECTIONS})`,
+    `   per connection: ${M.perConnection === undefined ? "n/a" : `${M.perConnection.toFixed(0)} bytes`} (growth from the first stage to the end, per MPTCP connection the kernel added: (${mib(M.loaded.rss)} − ${mib(M.stage.rss)}) / (${M.kernel.connections} − ${M.stage.connections})); from start to end, (loaded − idle) / connections: ${(((M.loaded.rss - M.idle.rss) * 1024) / Math.max(1, M.kernel.connections)).toFixed(0)} bytes, which also counts V8's one-time growth under load`,
   );
+  if (M.kernel.connections < MEMORY_CONNECTIONS)
+    out(
+      `   the kernel made ${M.kernel.connections} MPTCP connections of ${MEMORY_CONNECTIONS}: the others fell back to TCP. Both ends run in this one kernel, and its MPTCP token table (one bucket per MiB of memory, at most 4 tokens a bucket, 4 tries: net/mptcp/token.c) refuses new tokens beyond that: the kernel's limit on this machine, not the daemon's`,
+    );
   out(
     `   rules fired: ${M.problems.done}/${MEMORY_CONNECTIONS}; rate-limited ${M.problems.rateLimited}; overflow ${M.problems.overflow}; missing subflows ${M.results.missingSub}; sock_diag check took ${(M.kernel.ms / 1000).toFixed(1)} s; peer processes' fd limit ${M.served.nofile}`,
   );
@@ -1141,20 +1172,26 @@ if (report.steps.length) {
 }
 if (report.memory) {
   const M = report.memory;
-  const complete = M.kernel.twoSubflows === MEMORY_CONNECTIONS && M.served.open >= MEMORY_CONNECTIONS;
-  const perConnection = ((M.loaded.rss - M.idle.rss) * 1024) / MEMORY_CONNECTIONS;
+  // Every MPTCP connection the kernel made has its rule's subflow (those it could not make are TCP, outside the daemon's reach).
+  const complete = M.kernel.twoSubflows === M.kernel.connections && M.kernel.connections > M.stage.connections && M.served.open >= MEMORY_CONNECTIONS;
+  // The verdict takes the upper bound: (loaded − idle) per MPTCP connection, V8's one-time
+  // growth included. The stage-to-end growth is printed beside it; it can come out low when
+  // garbage held at the first stage is collected and reused by the second.
+  const perConnection = ((M.loaded.rss - M.idle.rss) * 1024) / Math.max(1, M.kernel.connections);
   const mptcpdPer = M.mptcpd ? ((M.mptcpd.loaded.rss - M.mptcpd.idle.rss) * 1024) / MEMORY_CONNECTIONS : undefined;
   rows.push([
     "daemon memory per open connection",
-    `${perConnection.toFixed(0)} bytes${mptcpdPer !== undefined ? `; mptcpd ${mptcpdPer.toFixed(0)} bytes` : ""}`,
+    `${perConnection.toFixed(0)} bytes (upper bound; stage to end ${M.perConnection?.toFixed(0) ?? "n/a"} bytes)${mptcpdPer !== undefined ? `; mptcpd ${mptcpdPer.toFixed(0)} bytes` : ""}`,
     `≤ ${TARGET.bytesPerConnection} bytes`,
     complete ? verdict(perConnection <= TARGET.bytesPerConnection) : `INCOMPLETE: ${M.kernel.connections} open, ${M.kernel.twoSubflows} with 2 subflows`,
   ]);
   rows.push([
     `daemon VmRSS at ${MEMORY_CONNECTIONS} open connections (idle)`,
-    `${mib(M.loaded.rss)} (idle at start ${mib(M.idle.rss)}, peak while opening ${mib(M.loaded.hwm)})${M.mptcpd ? `; mptcpd ${mib(M.mptcpd.loaded.rss)}` : ""}`,
+    `${mib(M.loaded.rss)} with ${M.kernel.connections} MPTCP of them (idle at start ${mib(M.idle.rss)}, peak while opening ${mib(M.loaded.hwm)})${M.mptcpd ? `; mptcpd ${mib(M.mptcpd.loaded.rss)}` : ""}`,
     "reported",
-    complete ? `measured (${MEMORY_CONNECTIONS} open, all with 2 subflows)` : `INCOMPLETE: ${M.kernel.connections} open, ${M.kernel.twoSubflows} with 2 subflows`,
+    complete
+      ? `measured (${M.kernel.connections} MPTCP, all with 2 subflows${M.kernel.connections < MEMORY_CONNECTIONS ? `; the kernel's token table refused the other ${MEMORY_CONNECTIONS - M.kernel.connections}` : ""})`
+      : `INCOMPLETE: ${M.kernel.connections} open, ${M.kernel.twoSubflows} with 2 subflows`,
   ]);
 }
 const C = report.check;
@@ -1314,7 +1351,10 @@ if (options.json) {
       rssKiB: report.memory.loaded.rss,
       idleKiB: report.memory.idle.rss,
       hwmKiB: report.memory.loaded.hwm,
-      bytesPerConnection: ((report.memory.loaded.rss - report.memory.idle.rss) * 1024) / MEMORY_CONNECTIONS,
+      bytesPerConnection: report.memory.perConnection,
+      bytesPerConnectionFromIdle: ((report.memory.loaded.rss - report.memory.idle.rss) * 1024) / Math.max(1, report.memory.kernel.connections),
+      stage: report.memory.stage,
+      kernelConnections: report.memory.kernel.connections,
       mptcpd: report.memory.mptcpd,
     },
     check: report.check,

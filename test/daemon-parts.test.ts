@@ -28,6 +28,23 @@ describe("rate limiter", () => {
     expect([limiter.allow("a"), limiter.allow("a")]).toEqual(["ok", "connection"]);
   });
 
+  it("keeps no entry for a connection whose bucket has refilled (a busy server's idle connections hold none)", () => {
+    let now = 0;
+    const limiter = new RateLimiter({ rate: 2, burst: 8 }, { rate: 100_000, burst: 100_000 }, () => now);
+    for (let i = 0; i < 1000; i++) expect(limiter.allow(`c${i}`)).toBe("ok");
+    expect(limiter.tracked).toBe(1000);
+    // One token back after 500 ms: full again. New actions sweep the oldest entries, two at a time.
+    now = 501;
+    for (let i = 0; i < 10; i++) limiter.allow(`n${i}`);
+    expect(limiter.tracked).toBe(1000 + 10 - 20);
+    // A connection still in its burst keeps its entry and its limit.
+    for (let i = 0; i < 8; i++) limiter.allow("busy");
+    expect(limiter.allow("busy")).toBe("connection");
+    now = 2000;
+    for (let i = 0; i < 600; i++) limiter.allow(`m${i}`);
+    expect(limiter.allow("busy")).toBe("ok");
+  });
+
   it("caps all connections together with the global bucket", () => {
     const limiter = new RateLimiter({ rate: 1, burst: 5 }, { rate: 1, burst: 3 }, () => 0);
     expect(["a", "b", "c", "d"].map((t) => limiter.allow(t))).toEqual(["ok", "ok", "ok", "global"]);
