@@ -33,8 +33,8 @@
 //     mptcpd beside it), idle, after opening a first stage (30 %) of --memory-connections
 //     idle connections (each with its two subflows) and after all of them, and after they
 //     closed. Target: ≤ 1 KB per connection, judged on the upper bound (RSS loaded − RSS
-//     idle) / MPTCP connections the kernel made; the growth from the first stage to the
-//     end per connection added is printed beside it. With both ends in one kernel, the
+//     idle) / MPTCP connections the kernel made, with RSS after the first stage beside
+//     it (V8's one-time growth weighs more the fewer the connections). With both ends in one kernel, the
 //     kernel's MPTCP token table (one bucket per MiB of memory, at most 4 tokens each)
 //     turns connections beyond its room into TCP fallbacks: said with the figure.
 //  4. `mptcp-policy check` on one example next to `node -e 0` (scripts/bench-check.mjs
@@ -864,9 +864,8 @@ if (memoryLab) {
   // VmRSS every half second while the connections open: the trend, not one reading.
   const samples = [];
   const sampler = setInterval(() => samples.push(second.memory().rss), 500);
-  // In two stages, with five seconds of idle readings after each: the growth between them
-  // per connection added is the memory a connection costs, without what V8 grows once
-  // under any load (its young generation), which a single (loaded − idle) / N counts too.
+  // In two stages, with five seconds of idle readings after each: RSS with a third of the
+  // connections beside RSS with all shows how much of the figure is V8's one-time growth.
   const idleReadings = async () => {
     const readings = [];
     for (let i = 0; i < 10; i++) {
@@ -927,7 +926,6 @@ if (memoryLab) {
     idle,
     loaded,
     stage,
-    perConnection: kernel.connections > stage.connections ? ((loaded.rss - stage.rss) * 1024) / (kernel.connections - stage.connections) : undefined,
     idleSamples,
     afterClose,
     samples,
@@ -1101,7 +1099,7 @@ if (report.memory) {
   }
   table(["when", "VmRSS", "VmHWM", "kernel: connections / with 2 subflows", "server: open"], rows3);
   out(
-    `   per connection: ${M.perConnection === undefined ? "n/a" : `${M.perConnection.toFixed(0)} bytes`} (growth from the first stage to the end, per MPTCP connection the kernel added: (${mib(M.loaded.rss)} − ${mib(M.stage.rss)}) / (${M.kernel.connections} − ${M.stage.connections})); from start to end, (loaded − idle) / connections: ${(((M.loaded.rss - M.idle.rss) * 1024) / Math.max(1, M.kernel.connections)).toFixed(0)} bytes, which also counts V8's one-time growth under load`,
+    `   per connection: ${(((M.loaded.rss - M.idle.rss) * 1024) / Math.max(1, M.kernel.connections)).toFixed(0)} bytes ((idle at the end − idle at start) / MPTCP connections the kernel made): an upper bound, with V8's one-time growth under load in it (its young generation), which weighs more the fewer the connections; RSS after the first stage is shown for that reason (a growth between the stages is not a measure: a collection between them can make it negative)`,
   );
   if (M.kernel.connections < MEMORY_CONNECTIONS)
     out(
@@ -1174,14 +1172,12 @@ if (report.memory) {
   const M = report.memory;
   // Every MPTCP connection the kernel made has its rule's subflow (those it could not make are TCP, outside the daemon's reach).
   const complete = M.kernel.twoSubflows === M.kernel.connections && M.kernel.connections > M.stage.connections && M.served.open >= MEMORY_CONNECTIONS;
-  // The verdict takes the upper bound: (loaded − idle) per MPTCP connection, V8's one-time
-  // growth included. The stage-to-end growth is printed beside it; it can come out low when
-  // garbage held at the first stage is collected and reused by the second.
+  // An upper bound: (loaded − idle) per MPTCP connection, V8's one-time growth included.
   const perConnection = ((M.loaded.rss - M.idle.rss) * 1024) / Math.max(1, M.kernel.connections);
   const mptcpdPer = M.mptcpd ? ((M.mptcpd.loaded.rss - M.mptcpd.idle.rss) * 1024) / MEMORY_CONNECTIONS : undefined;
   rows.push([
     "daemon memory per open connection",
-    `${perConnection.toFixed(0)} bytes (upper bound; stage to end ${M.perConnection?.toFixed(0) ?? "n/a"} bytes)${mptcpdPer !== undefined ? `; mptcpd ${mptcpdPer.toFixed(0)} bytes` : ""}`,
+    `${perConnection.toFixed(0)} bytes (upper bound)${mptcpdPer !== undefined ? `; mptcpd ${mptcpdPer.toFixed(0)} bytes` : ""}`,
     `≤ ${TARGET.bytesPerConnection} bytes`,
     complete ? verdict(perConnection <= TARGET.bytesPerConnection) : `INCOMPLETE: ${M.kernel.connections} open, ${M.kernel.twoSubflows} with 2 subflows`,
   ]);
@@ -1351,8 +1347,7 @@ if (options.json) {
       rssKiB: report.memory.loaded.rss,
       idleKiB: report.memory.idle.rss,
       hwmKiB: report.memory.loaded.hwm,
-      bytesPerConnection: report.memory.perConnection,
-      bytesPerConnectionFromIdle: ((report.memory.loaded.rss - report.memory.idle.rss) * 1024) / Math.max(1, report.memory.kernel.connections),
+      bytesPerConnection: ((report.memory.loaded.rss - report.memory.idle.rss) * 1024) / Math.max(1, report.memory.kernel.connections),
       stage: report.memory.stage,
       kernelConnections: report.memory.kernel.connections,
       mptcpd: report.memory.mptcpd,
