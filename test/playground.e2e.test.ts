@@ -193,6 +193,40 @@ describe.skipIf(!haveChromium)("playground in Chromium", () => {
     expect(await page.locator("#status-check").textContent()).toBe("Policy checks clean");
   });
 
+  it("checks a small text while the key is handled (its diagnostics are on the editor when the edit returns), and a large one in the worker only", async () => {
+    await reset();
+    type Page = {
+      __playground: {
+        editor: { getModel(): { getLineCount(): number; getLineMaxColumn(n: number): number; applyEdits(e: object[]): void; uri: unknown } };
+        monaco: { editor: { getModelMarkers(f: object): { code: unknown }[] } };
+        version(): number;
+        checkedHere(): number;
+        setInlineCheckLimit(ms: number): void;
+      };
+    };
+    // In one evaluate, with no await between the edit and the reading: only a check on
+    // this thread can have put the marker there.
+    const editAndRead = (limit: number) =>
+      page.evaluate((ms) => {
+        const p = (window as unknown as Page).__playground;
+        p.setInlineCheckLimit(ms);
+        const model = p.editor.getModel();
+        const line = model.getLineCount();
+        const column = model.getLineMaxColumn(line);
+        model.applyEdits([{ range: { startLineNumber: line, startColumn: column, endLineNumber: line, endColumn: column }, text: "\non established then create via wfi" }]);
+        return { version: p.version(), checkedHere: p.checkedHere(), codes: p.monaco.editor.getModelMarkers({ resource: model.uri }).map((m) => m.code) };
+      }, limit);
+    const inline = await editAndRead(1000);
+    expect(inline.checkedHere).toBe(inline.version);
+    expect(inline.codes).toContain("E100");
+    await reset();
+    const inWorker = await editAndRead(0);
+    expect(inWorker.checkedHere).not.toBe(inWorker.version);
+    expect(inWorker.codes).not.toContain("E100");
+    await poll(async () => (await markers()).map((m) => m.code)).toContain("E100");
+    await page.evaluate(() => (window as unknown as Page).__playground.setInlineCheckLimit(4));
+  });
+
   it("completes events, conditions and declared interfaces, and shows hover help", async () => {
     await reset();
     await typeAtEnd("\non ");
