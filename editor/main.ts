@@ -287,17 +287,21 @@ function checkHere(): void {
   const ms = performance.now() - started;
   recentCheckMs = ms;
   checkedHere = version;
-  diagnostics = checked.diagnostics;
+  showChecked(version, checked.diagnostics, checked.names, ms, started + ms);
+}
+
+/** A check's answer on screen, and the key's time to it (for the benchmark) when it was a key. */
+function showChecked(checked: number, answer: readonly PlaygroundDiagnostic[], declared: DeclaredNames, ms: number, answeredAt: number): void {
+  diagnostics = answer;
   lastCheckMs = ms;
-  namesChanged(checked.names);
+  namesChanged(declared);
   showDiagnostics();
-  const key = keyTimes.get(version);
-  if (key !== undefined) {
-    const shown = performance.now();
-    latencies.push(shown - key.key);
-    latencyParts.push({ toSend: key.sent - key.key, toAnswer: ms, toShow: shown - started - ms });
-    keyTimes.clear();
-  }
+  const key = keyTimes.get(checked);
+  if (key === undefined) return;
+  const shown = performance.now();
+  latencies.push(shown - key.key);
+  latencyParts.push({ toSend: key.sent - key.key, toAnswer: answeredAt - key.sent, toShow: shown - answeredAt });
+  keyTimes.clear();
 }
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -579,17 +583,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       wantOutputs(message.version);
       // Checked here already: the same text and checker, the same diagnostics.
       if (checkedHere === message.version) break;
-      diagnostics = message.diagnostics;
-      lastCheckMs = message.ms;
-      namesChanged(message.names);
-      showDiagnostics();
-      const started = keyTimes.get(message.version);
-      if (started !== undefined) {
-        const shown = performance.now();
-        latencies.push(shown - started.key);
-        latencyParts.push({ toSend: started.sent - started.key, toAnswer: received - started.sent, toShow: shown - received });
-        keyTimes.clear();
-      }
+      showChecked(message.version, message.diagnostics, message.names, message.ms, received);
       break;
     }
     case "outputs":

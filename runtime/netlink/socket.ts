@@ -217,19 +217,20 @@ export class NetlinkSocket {
     const sent = this.raw.trySend(datagram, {});
     if (sent >= 0) return;
     if (sent !== -EAGAIN && sent !== -ENOBUFS) {
-      for (const seq of seqs) {
-        const pending = this.pending.get(seq);
-        if (pending) this.settle(seq, new NetlinkError({ errno: -sent, request: pending.options.describe, extack: `sending failed: ${errnoName(-sent)}` }));
-      }
+      this.sendFailed(seqs, -sent, errnoName(-sent));
       return;
     }
     this.raw.send(datagram, {}, (error?: NodeJS.ErrnoException) => {
-      if (!error) return;
-      for (const seq of seqs) {
-        const pending = this.pending.get(seq);
-        if (pending) this.settle(seq, new NetlinkError({ errno: error.errno ?? 5, request: pending.options.describe, extack: `sending failed: ${error.message}` }));
-      }
+      if (error) this.sendFailed(seqs, error.errno ?? 5, error.message);
     });
+  }
+
+  /** The requests of a datagram the kernel never got fail with the send's error. */
+  private sendFailed(seqs: readonly number[], errno: number, why: string): void {
+    for (const seq of seqs) {
+      const pending = this.pending.get(seq);
+      if (pending) this.settle(seq, new NetlinkError({ errno, request: pending.options.describe, extack: `sending failed: ${why}` }));
+    }
   }
 
   private sweep(): void {
