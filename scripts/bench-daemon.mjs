@@ -78,7 +78,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -401,16 +401,19 @@ class Daemon {
   constructor(lab, policyDir, logFile) {
     this.logFile = logFile;
     const out = openSync(logFile, "w");
-    const nodeArgs = [...NODE_FLAGS, ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", String(CPU_PROF_INTERVAL_US)] : [])];
-    // `ip netns exec` (and chrt) exec node, no fork: the child's PID is the daemon's.
+    const profile = CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-interval", String(CPU_PROF_INTERVAL_US)] : [];
+    // `ip netns exec`, chrt and the launcher exec, no fork: the child's PID is the daemon's.
     const prefix = DAEMON_FIFO ? ["chrt", "-f", DAEMON_FIFO] : [];
-    this.child = spawn(
-      "ip",
-      ["netns", "exec", lab.client, ...prefix, process.execPath, ...nodeArgs, join(DAEMON_ROOT, "bin/mptcp-policy"), "run", "--config", policyDir, "--no-watch"],
-      {
-        stdio: ["ignore", out, "pipe"],
-      },
-    );
+    const cli = join(DAEMON_ROOT, "bin/mptcp-policy");
+    // As users start it: the launcher (a shell script) adds its own node flags for `run`;
+    // --node-flags (diagnostic) runs node with those instead. The profiler's flags go
+    // through NODE_OPTIONS, which allows them.
+    const command = NODE_FLAGS.length > 0 ? [process.execPath, ...NODE_FLAGS, cli] : [cli];
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, ...(profile.length > 0 ? { NODE_OPTIONS: profile.join(" ") } : {}) };
+    this.child = spawn("ip", ["netns", "exec", lab.client, ...prefix, ...command, "run", "--config", policyDir, "--no-watch"], {
+      stdio: ["ignore", out, "pipe"],
+      env,
+    });
     closeSync(out);
     children.add(this.child);
     this.stderr = "";

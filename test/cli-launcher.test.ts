@@ -62,6 +62,15 @@ describe("bin/mptcp-policy", () => {
     expect(run.stdout).toMatch(/path manager/);
   });
 
+  it("starts run with small young-generation semi-spaces (the daemon's RSS on a busy server) and no snapshot", () => {
+    const run = spawnSync("sh", ["-x", join(ROOT, "bin/mptcp-policy"), "run", "--help"], { encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/--config/);
+    const exec = run.stderr.split("\n").filter((l) => l.startsWith("+") && l.includes("exec node"));
+    expect(exec).toEqual([expect.stringContaining("--max-semi-space-size=1")]);
+    expect(launch(join(ROOT, "bin/mptcp-policy"), ["run", "--help"]).snapshot).toBe(false);
+  });
+
   it("does not use a snapshot another node built, nor a missing one, and checks all the same", () => {
     const launcher = join(copy, "bin/mptcp-policy");
     expect(launch(launcher, ["check", BAD]).snapshot).toBe(true);

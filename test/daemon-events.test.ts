@@ -187,6 +187,28 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     expect(joined).toMatchObject({ daddr: lab.address("server", "wifi"), dport: server.port });
   });
 
+  it("the kernel drops the events a policy does not need; a reload that needs them reads the connections again", async () => {
+    const rule = "on established if iface wifi then create via lte\n";
+    const { lab, daemon, dir, peer } = await setUp(`${DECLS}${rule}`);
+    const filtered = daemon.lines.find((l) => l.msg === "MPTCP events the policy does not need are dropped by the kernel");
+    expect(filtered?.["dropped"]).toEqual(expect.arrayContaining(["created", "subflow_established", "subflow_closed", "announced"]));
+    const server = await lab.startServer({ port: 5000 });
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    const token = await serverToken(peer, client.sport);
+    await peer.waitForEvent("subflow_established", { token, daddr: lab.address("client", "lte") });
+
+    // destroy works on the table's subflows: the lte one came while subflow events were dropped.
+    writeFileSync(join(dir, "policy.policy"), `${DECLS}${rule}on iface_down lte then destroy via lte\n`);
+    daemon.signal("SIGHUP");
+    await daemon.waitFor((l) => l.msg === "policy reloaded");
+    const resync = daemon.lines.find((l) => l.msg === "connections resynchronised" && l["reason"] === "reload");
+    expect(resync?.["connections"]).toBe(1);
+    lab.ip("client", "link", "set", "lte", "down");
+    // Without the resynchronisation the table would know no lte subflow: "nothing-to-do".
+    const destroyed = await daemon.waitFor((l) => l["action"] === "destroy" && l["result"] !== undefined);
+    expect(destroyed).toMatchObject({ result: "ok", request: expect.stringContaining(`SUBFLOW_DESTROY token ${client.token} ${lab.address("client", "lte")}`) });
+  });
+
   it("destroy closes the event's subflow", async () => {
     const { lab, peer } = await setUp(`${DECLS}endpoint lte subflow\non subflow_established if iface lte then destroy\n`);
     const server = await lab.startServer({ port: 5000 });

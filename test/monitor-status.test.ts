@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEvent } from "../compiler/events.js";
-import { canRunLab, sleep } from "./lab/events.js";
+import { canRunLab, EventLog, sleep } from "./lab/events.js";
 import { Lab } from "./lab/topology.js";
 import { buildCli, CLI, ROOT } from "./helpers.js";
 import { hasFeature } from "./kernel-support.js";
@@ -149,6 +149,41 @@ describe.skipIf(!canRunLab())("monitor and status against iproute2", () => {
       server_side: true,
       ...((labKernel()?.serverSideFlag ?? true) ? { flags: 2 } : {}),
     });
+  });
+
+  it("the events socket's filter drops the events it names in the kernel and passes the rest; removed, all pass again", async () => {
+    const filtered = await EventLog.start({ netns: lab.client, interfaces: false });
+    const reference = await EventLog.start({ netns: lab.client, interfaces: false });
+    try {
+      filtered.monitor.dropEvents(["created", "subflow_established"]);
+      const server = await lab.startServer({ port: 5002 });
+      const first = await lab.connect({ to: lab.address("server", "wifi"), port: 5002 });
+      first.command("send 1000");
+      const established = await reference.waitForEvent("established", { dport: 5002 });
+      await reference.waitForEvent("subflow_established", { token: established.token });
+      await filtered.waitForEvent("established", { token: established.token });
+      first.command("close");
+      await reference.waitForEvent("closed", { token: established.token });
+      await filtered.waitForEvent("closed", { token: established.token });
+      const of = (log: EventLog, token: string | undefined) => log.events.filter((e) => e.token === token).map((e) => e.event);
+      expect(of(reference, established.token)).toEqual(expect.arrayContaining(["created", "established", "subflow_established", "closed"]));
+      expect(of(filtered, established.token)).not.toContain("created");
+      expect(of(filtered, established.token)).not.toContain("subflow_established");
+      expect(of(filtered, established.token)).toContain("established");
+
+      filtered.monitor.dropEvents([]);
+      const second = await lab.connect({ to: lab.address("server", "wifi"), port: 5002 });
+      second.command("send 1000");
+      const again = await reference.waitFor((e) => e.event === "established" && e.dport === 5002 && e.token !== established.token);
+      await filtered.waitForEvent("subflow_established", { token: again.token });
+      expect(of(filtered, again.token)).toEqual(expect.arrayContaining(["created", "established", "subflow_established"]));
+      second.command("close");
+      await reference.waitForEvent("closed", { token: again.token });
+      await server.stop();
+    } finally {
+      filtered.close();
+      reference.close();
+    }
   });
 
   it("monitor prints text lines like ip mptcp monitor, interface events too, and exits 0 on SIGINT", async () => {

@@ -2,9 +2,10 @@
 // MPTCP events and the namespace's interface changes, and carry out the rules.
 // Reload on SIGHUP or a file change (a broken policy never replaces a working one);
 // restore what was changed on SIGTERM/SIGINT; resynchronise after an event overflow.
-import { ConnectionTable } from "../../compiler/connections.js";
+import { ConnectionTable, type SubflowState } from "../../compiler/connections.js";
 import { decide, type Decision } from "../../compiler/decide.js";
 import { endpointActions } from "../../compiler/endpoint-actions.js";
+import { eventNeeds, type KernelEventName } from "../../compiler/event-needs.js";
 import type { PolicyEvent as CorePolicyEvent } from "../../compiler/events.js";
 import { interfaceMatcher, type InterfaceMatcher } from "../../compiler/interfaces.js";
 import { kernelGaps } from "../../compiler/kernel-gaps.js";
@@ -47,6 +48,9 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 100;
 
 const NO_DECISION: Decision = { rule: undefined, actions: [] };
 
+/** Events whose loss leaves the connection table behind: a reload that reads them again resynchronises. */
+const TABLE_EVENTS: readonly KernelEventName[] = ["announced", "removed", "subflow_established", "subflow_closed", "subflow_priority"];
+
 interface ActivePolicy {
   readonly model: PolicyModel;
   readonly strategy: Strategy;
@@ -73,6 +77,8 @@ export class Daemon {
   private sampler: SubflowSampler | undefined;
   private staleWatch: StaleWatch | undefined;
   private liveTiers: LiveTiers | undefined;
+  /** The MPTCP events the kernel drops for this daemon (none until the filter is attached). */
+  private droppedEvents: readonly KernelEventName[] = [];
 
   constructor(
     private readonly options: DaemonOptions,
@@ -117,8 +123,10 @@ export class Daemon {
       dryRun: this.options.dryRun,
       ...(this.options.observer ? { observer: this.options.observer } : {}),
       createKeepsBackup: this.kernel.features.subflow_create_flags.available,
+      followsSubflows: () => !this.droppedEvents.includes("subflow_established"),
       policy: () => this.policy,
     });
+    this.filterEvents(true);
     if (!this.options.dryRun) {
       // A previous run that died without restoring left its start state behind: that one counts.
       const leftBehind = this.stateFile.read();
@@ -190,6 +198,28 @@ export class Daemon {
       else this.logger.info({ token: event.token, subflow, iface: event.ifname, stalled_ms: Math.round(stalledMs) }, "subflow recovered: acknowledgements progress again");
       this.onEvent(event as PolicyEvent);
     }
+  }
+
+  /**
+   * Have the kernel drop the MPTCP events this policy does not need (compiler/event-needs.ts).
+   * Returns true when events dropped until now are read again: the caller resynchronises.
+   */
+  private filterEvents(atStart = false): boolean {
+    const needs = eventNeeds(this.policy.model, { countsEvents: this.options.observer !== undefined });
+    const before = this.droppedEvents;
+    if (!atStart && needs.dropped.join() === before.join()) return false;
+    try {
+      this.monitor.dropEvents(needs.dropped);
+      this.droppedEvents = needs.dropped;
+    } catch (error) {
+      // Without the filter every event is read: slower on a busy server, nothing lost.
+      this.logger.warn({ err: error }, "could not attach the events filter: every MPTCP event is read");
+      this.droppedEvents = [];
+    }
+    if (this.droppedEvents.length > 0) this.logger.info({ dropped: this.droppedEvents, kept: needs.keptBecause }, "MPTCP events the policy does not need are dropped by the kernel");
+    else this.logger.info({ kept: needs.keptBecause }, "every MPTCP event is read");
+    // Only these carry state the table keeps; `created` and listener events do not.
+    return before.some((e) => !this.droppedEvents.includes(e) && TABLE_EVENTS.includes(e));
   }
 
   /** Apply the static configuration, only the differences from `previous`. */
@@ -270,10 +300,13 @@ export class Daemon {
   }
 
   /** Rebuild the connection table from sock_diag (at start, after a restart, after an overflow). */
-  private async resync(reason: string): Promise<void> {
+  private async resync(reason: string, options: { readonly prune?: boolean } = {}): Promise<void> {
     if (this.resyncing) return;
     this.resyncing = true;
     try {
+      // With `prune`, subflows known before the dump and absent from it are gone (their
+      // subflow_closed was dropped by the events filter); those added meanwhile stay.
+      const knownBefore = options.prune ? new Set([...this.table.connections.values()].flatMap((c) => c.subflows)) : undefined;
       const status = await readStatus();
       const listening = new Set(status.listeners.map((l) => l.sport));
       const open = new Set<string>();
@@ -291,6 +324,11 @@ export class Daemon {
           if (known) Object.assign(known, { locid: s.locid, remid: s.remid, ifindex: s.ifindex, ifname, backup: s.backup });
           else this.table.apply({ event: "subflow_established", token: c.token, family: s.family, saddr: s.saddr, daddr: s.daddr, sport: s.sport, dport: s.dport, locid: s.locid, remid: s.remid, backup: s.backup, ...(s.ifindex !== undefined ? { ifindex: s.ifindex } : {}), ...(ifname !== undefined ? { ifname } : {}) });
         }
+        if (connection && knownBefore) {
+          const live = (k: SubflowState) => c.subflows.some((s) => k.saddr === s.saddr && k.sport === s.sport && k.daddr === s.daddr && k.dport === s.dport);
+          const kept = connection.subflows.filter((k) => !knownBefore.has(k) || live(k));
+          if (kept.length !== connection.subflows.length) connection.subflows = kept;
+        }
       }
       this.executor.forgetPendingCreates();
       for (const token of [...this.table.connections.keys()]) {
@@ -300,7 +338,7 @@ export class Daemon {
         }
       }
       this.logger.info({ reason, connections: this.table.connections.size }, "connections resynchronised");
-      const crossing = this.zoneGuard.sweep(reason === "start" ? "start" : "resync");
+      const crossing = this.zoneGuard.sweep(reason === "start" || reason === "reload" ? reason : "resync");
       if (crossing > 0) this.logger.info({ reason, subflows: crossing }, "closing the subflows that cross their connection's zone");
       this.options.observer?.resync(reason);
     } catch (error) {
@@ -327,6 +365,8 @@ export class Daemon {
     this.schedulers.start(loaded.model, this.policy.strategy, this.options.dryRun);
     this.programs.apply(loaded.model, this.kernel, this.options.dryRun);
     this.updateSampling();
+    // Events the old policy went without and the new one reads: the table missed them.
+    if (this.filterEvents()) await this.resync("reload", { prune: true });
     if (!this.options.dryRun) {
       try {
         await this.configure(previous);

@@ -36,6 +36,11 @@ export interface ExecutorContext {
   readonly createKeepsBackup?: boolean | null;
   /** The zones (`isolate`): what would cross one is refused, per connection. */
   readonly zones?: ZoneGuard;
+  /**
+   * false while the kernel drops subflow events for this daemon (compiler/event-needs.ts):
+   * a create is then not awaited, as nothing would ever settle it.
+   */
+  followsSubflows?(): boolean;
   /** Current policy and strategy: replaced on reload. */
   policy(): { readonly model: PolicyModel; readonly strategy: Strategy; readonly matcher: InterfaceMatcher };
 }
@@ -267,9 +272,10 @@ export class Executor {
             describe: `SUBFLOW_CREATE token ${token} ${local.address} (id ${id}) -> ${to}:${port}${action.backup ? " backup" : ""}`,
             send: async () => {
               // Counted from the moment it is sent (synchronously, before the next action is looked at).
-              const pending = this.pendingCreates.get(token);
+              const awaited = this.context.followsSubflows?.() !== false;
+              const pending = awaited ? this.pendingCreates.get(token) : undefined;
               if (pending) pending.push(key);
-              else this.pendingCreates.set(token, [key]);
+              else if (awaited) this.pendingCreates.set(token, [key]);
               // The first try of `retry N` starts its series; the subflows open now are not its own.
               if (action.attempt === 1 && (action.attempts ?? 1) > 1) this.retries.started(token, action, action.attempts, { open: connection.subflows });
               try {

@@ -7,8 +7,9 @@ import { NETLINK_GENERIC, MPTCP_PM_EV_GRP_NAME } from "./constants.js";
 import { NetlinkError } from "./errors.js";
 import { resolveFamily } from "./genl.js";
 import { InterfaceTracker } from "./interfaces.js";
+import { eventFilterProgram } from "./event-filter.js";
 import { decodeMptcpEvent } from "./mptcp-codec.js";
-import type { PolicyEvent } from "./policy-event.js";
+import { MPTCP_EVENT_NAMES, type PolicyEvent, type PolicyEventName } from "./policy-event.js";
 import { NetlinkSocket, type NetlinkSocketOptions } from "./socket.js";
 
 export interface MonitorOptions extends NetlinkSocketOptions {
@@ -29,6 +30,7 @@ export class EventMonitor {
 
   private constructor(
     private readonly socket: NetlinkSocket,
+    private readonly familyId: number,
     readonly tracker: InterfaceTracker | undefined,
   ) {}
 
@@ -46,7 +48,7 @@ export class EventMonitor {
           extack: `the kernel has no '${MPTCP_PM_EV_GRP_NAME}' group (MPTCP events need Linux 5.12 or newer)`,
         });
       tracker = interfaces ? await InterfaceTracker.start({ ...socketOptions, receiveBuffer: EVENT_RECEIVE_BUFFER }) : undefined;
-      const monitor = new EventMonitor(socket, tracker);
+      const monitor = new EventMonitor(socket, family.id, tracker);
       socket.onMulticast((message) => {
         if (message.type !== family.id) return;
         let event: PolicyEvent;
@@ -66,6 +68,16 @@ export class EventMonitor {
       tracker?.close();
       throw error;
     }
+  }
+
+  /**
+   * Have the kernel drop these MPTCP events before they reach this socket (a socket
+   * filter; an empty list removes it). What was dropped is gone: a caller that widens
+   * the list reads the state again.
+   */
+  dropEvents(names: readonly PolicyEventName[]): void {
+    const commands = [...MPTCP_EVENT_NAMES].filter(([, name]) => names.includes(name)).map(([cmd]) => cmd);
+    this.socket.setFilter(commands.length > 0 ? eventFilterProgram(this.familyId, commands) : undefined);
   }
 
   onEvent(listener: EventListener): void {

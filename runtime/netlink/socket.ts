@@ -132,6 +132,12 @@ export class NetlinkSocket {
     return this.raw.getSockOpt(SOL_SOCKET, SO_RCVBUF);
   }
 
+  /** Attach a classic BPF filter (event-filter.ts), replacing any; undefined detaches it. */
+  setFilter(program: Buffer | undefined): void {
+    if (program === undefined) this.raw.detachFilter();
+    else this.raw.attachFilter(program);
+  }
+
   /** Join a multicast group; the socket then keeps the process alive until closed. */
   addMembership(group: number): void {
     this.raw.addMembership(group);
