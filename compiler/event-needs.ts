@@ -6,6 +6,7 @@
 // needed is a rule that never fires.
 import type { ActionModel, ConditionModel, PolicyModel } from "./model.js";
 import { zonesOf } from "./model.js";
+import { EVENT_BY_NAME } from "../language/vocabulary.js";
 
 /** The MPTCP events of the kernel's mptcp_pm_events group, by name. */
 export const KERNEL_EVENTS = [
@@ -37,6 +38,13 @@ export interface EventNeeds {
   readonly dropped: readonly KernelEventName[];
   /** Why nothing, or not more, is dropped: one short clause, for the log. */
   readonly keptBecause: string;
+  /**
+   * When set, the only policy interfaces whose connections the daemon acts on: a
+   * connection's `created` and `established` from an address of any other interface can
+   * be dropped too (by source address; the connection then stays unknown to the daemon,
+   * its `closed` excepted). Undefined: every connection is followed.
+   */
+  readonly connectionInterfaces?: readonly string[];
 }
 
 /**
@@ -66,7 +74,62 @@ export function eventNeeds(model: PolicyModel, context: EventNeedsContext): Even
     reasons.push(announcements);
   }
   const dropped = KERNEL_EVENTS.filter((e) => !needed.has(e));
-  return { dropped, keptBecause: reasons.length > 0 ? reasons.join("; ") : "rules are on them" };
+  const interfaces = model.endpoints.length > 0 ? undefined : connectionInterfaces(model);
+  return { dropped, keptBecause: reasons.length > 0 ? reasons.join("; ") : "rules are on them", ...(interfaces ? { connectionInterfaces: interfaces } : {}) };
+}
+
+const CONNECTION_OPENING: readonly string[] = ["created", "established"];
+
+/**
+ * The interfaces whose connections a rule can act on, when that is all the daemon
+ * needs connections for: every rule on a connection is on `created` or `established`
+ * and tests `iface`; rules on interface or listener events only log (an action of
+ * theirs would reach every open connection).
+ */
+function connectionInterfaces(model: PolicyModel): readonly string[] | undefined {
+  const names = new Set<string>();
+  for (const rule of model.rules) {
+    const info = EVENT_BY_NAME.get(rule.event);
+    if (!info?.hasConnection) {
+      if (rule.actions.some((a) => a.op !== "log")) return undefined;
+      continue;
+    }
+    if (!CONNECTION_OPENING.includes(rule.event)) return undefined;
+    const possible = rule.condition === undefined ? "any" : interfacesWhere(rule.condition);
+    if (possible === "any") return undefined;
+    for (const name of possible) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** The policy interfaces a connection can be on for the condition to hold, or "any". */
+function interfacesWhere(condition: ConditionModel): ReadonlySet<string> | "any" {
+  switch (condition.op) {
+    case "iface":
+      return new Set(condition.names);
+    case "and": {
+      let result: Set<string> | undefined;
+      for (const operand of condition.operands) {
+        const next = interfacesWhere(operand);
+        if (next === "any") continue;
+        const kept: string[] = result === undefined ? [...next] : [...result].filter((name) => next.has(name));
+        result = new Set(kept);
+      }
+      return result ?? "any";
+    }
+    case "or": {
+      const union = new Set<string>();
+      for (const operand of condition.operands) {
+        const next = interfacesWhere(operand);
+        if (next === "any") return "any";
+        for (const n of next) union.add(n);
+      }
+      return union;
+    }
+    default:
+      // `not iface wifi` holds on interfaces the policy does not name too: any.
+      return "any";
+  }
 }
 
 /** Why the connection table must follow subflows, or undefined. */

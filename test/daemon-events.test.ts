@@ -192,10 +192,18 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     const { lab, daemon, dir, peer } = await setUp(`${DECLS}${rule}`);
     const filtered = daemon.lines.find((l) => l.msg === "MPTCP events the policy does not need are dropped by the kernel");
     expect(filtered?.["dropped"]).toEqual(expect.arrayContaining(["subflow_established", "subflow_closed", "announced"]));
+    // Connections over lte, where no rule acts: their created and established are dropped too.
+    expect(filtered?.["opened_on_ignored"]).toContain("lte");
+    expect(filtered?.["opened_on_ignored"]).not.toContain("wifi");
     const server = await lab.startServer({ port: 5000 });
+    const overLte = await connectAndSend(lab, { to: lab.address("server", "lte"), from: lab.address("client", "lte"), port: server.port });
     const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
     const token = await serverToken(peer, client.sport);
     await peer.waitForEvent("subflow_established", { token, daddr: lab.address("client", "lte") });
+    overLte.command("close");
+    await daemon.waitFor((l) => l.msg === "event" && l["event"] === "closed" && l["token"] === overLte.token);
+    expect(daemon.lines.filter((l) => l.msg === "event" && l["token"] === overLte.token).map((l) => l["event"])).toEqual(["closed"]);
+    expect(daemon.lines.some((l) => l.msg === "event" && l["event"] === "established" && l["token"] === client.token)).toBe(true);
 
     // destroy works on the table's subflows: the lte one came while subflow events were dropped.
     writeFileSync(join(dir, "policy.policy"), `${DECLS}${rule}on iface_down lte then destroy via lte\n`);

@@ -68,6 +68,25 @@ describe("eventNeeds", () => {
     }
   });
 
+  it("names the interfaces whose connections a rule can act on, when that is all connections are followed for", () => {
+    const interfaces = (text: string) => eventNeeds(model(text), { countsEvents: false }).connectionInterfaces;
+    expect(interfaces("on established if iface wifi then create via lte\n")).toEqual(["wifi"]);
+    expect(interfaces('on established if iface wifi and remote port 443 then create via lte\non created if iface lte or iface wifi then log "c"\n')).toEqual([
+      "lte",
+      "wifi",
+    ]);
+    expect(interfaces('on established if iface wifi then create via lte\non iface_up lte then log "up"\n')).toEqual(["wifi"]);
+    for (const text of [
+      "on established then create via lte\n",
+      "on established if not iface wifi then create via lte\n",
+      "on established if iface wifi or remote port 443 then create via lte\n",
+      'on established if iface wifi then create via lte\non subflow_closed if iface lte then log "x"\n',
+      "on established if iface wifi then create via lte\non iface_up lte then create via lte\n",
+      'endpoint lte subflow\non established if iface wifi then log "e"\n',
+    ])
+      expect(interfaces(text), text).toBeUndefined();
+  });
+
   it("drops nothing for metrics, zones, schedulers and stale detection", () => {
     expect(dropped("on established then create via lte\n", true)).toEqual([]);
     expect(dropped("isolate wifi\non established if iface lte then create via lte\n")).toEqual([]);

@@ -79,6 +79,8 @@ export class Daemon {
   private liveTiers: LiveTiers | undefined;
   /** The MPTCP events the kernel drops for this daemon (none until the filter is attached). */
   private droppedEvents: readonly KernelEventName[] = [];
+  /** What the attached filter drops (events | source addresses): attached again only when it changes. */
+  private filterKey = "";
 
   constructor(
     private readonly options: DaemonOptions,
@@ -207,19 +209,39 @@ export class Daemon {
   private filterEvents(atStart = false): boolean {
     const needs = eventNeeds(this.policy.model, { countsEvents: this.options.observer !== undefined });
     const before = this.droppedEvents;
-    if (!atStart && needs.dropped.join() === before.join()) return false;
+    const sources = this.droppedSources(needs.connectionInterfaces);
+    const key = `${needs.dropped.join()}|${sources.addresses.join()}`;
+    if (!atStart && key === this.filterKey) return false;
+    const sourcesChanged = this.filterKey.split("|")[1] !== sources.addresses.join();
+    this.filterKey = key;
     try {
-      this.monitor.dropEvents(needs.dropped);
+      this.monitor.dropEvents(needs.dropped, { events: ["created", "established"], addresses: sources.addresses });
       this.droppedEvents = needs.dropped;
     } catch (error) {
       // Without the filter every event is read: slower on a busy server, nothing lost.
       this.logger.warn({ err: error }, "could not attach the events filter: every MPTCP event is read");
       this.droppedEvents = [];
+      this.filterKey = "";
     }
-    if (this.droppedEvents.length > 0) this.logger.info({ dropped: this.droppedEvents, kept: needs.keptBecause }, "MPTCP events the policy does not need are dropped by the kernel");
+    const fromInterfaces = sources.interfaces.length > 0 ? { opened_on_ignored: sources.interfaces } : {};
+    if (!atStart && before.join() === this.droppedEvents.join()) {
+      if (sourcesChanged) this.logger.debug({ ...fromInterfaces }, "events filter: the addresses of interfaces no rule acts on changed");
+    } else if (this.droppedEvents.length > 0 || sources.addresses.length > 0)
+      this.logger.info({ dropped: this.droppedEvents, ...fromInterfaces, kept: needs.keptBecause }, "MPTCP events the policy does not need are dropped by the kernel");
     else this.logger.info({ kept: needs.keptBecause }, "every MPTCP event is read");
     // Only these carry state the table keeps; `created` and listener events do not.
     return before.some((e) => !this.droppedEvents.includes(e) && TABLE_EVENTS.includes(e));
+  }
+
+  /**
+   * The addresses whose connections no rule acts on (their `created` and `established`
+   * are dropped too): those of the interfaces that none of `interfaces` matches. An
+   * address not known yet is not among them, so its connections are read.
+   */
+  private droppedSources(interfaces: readonly string[] | undefined): { readonly addresses: readonly string[]; readonly interfaces: readonly string[] } {
+    if (interfaces === undefined) return { addresses: [], interfaces: [] };
+    const ignored = this.tracker.list().filter((link) => !this.policy.matcher(link.ifname).some((name) => interfaces.includes(name)));
+    return { addresses: ignored.flatMap((link) => link.addresses.map((a) => a.address)).sort(), interfaces: ignored.map((link) => link.ifname) };
   }
 
   /** Apply the static configuration, only the differences from `previous`. */
@@ -270,6 +292,8 @@ export class Daemon {
         void this.schedulers.apply(model, connection, matcher, this.pm, this.options.dryRun);
       }
       const addressEvent = event.event === "address_added" || event.event === "address_removed";
+      // The addresses of the interfaces no rule acts on may have changed.
+      if (addressEvent || event.event === "iface_up" || event.event === "iface_down") this.filterEvents();
       if (strategy === "kernel" && addressEvent && event.address !== undefined) this.refreshEndpoints(event.address);
       if (event.event === "closed" && event.token !== undefined) {
         this.zoneGuard.forget(event.token);

@@ -7,7 +7,8 @@ import { NETLINK_GENERIC, MPTCP_PM_EV_GRP_NAME } from "./constants.js";
 import { NetlinkError } from "./errors.js";
 import { resolveFamily } from "./genl.js";
 import { InterfaceTracker } from "./interfaces.js";
-import { eventFilterProgram } from "./event-filter.js";
+import { parseAddress } from "./addresses.js";
+import { eventFilterProgram, ipv4Word } from "./event-filter.js";
 import { decodeMptcpEvent } from "./mptcp-codec.js";
 import { MPTCP_EVENT_NAMES, type PolicyEvent, type PolicyEventName } from "./policy-event.js";
 import { NetlinkSocket, type NetlinkSocketOptions } from "./socket.js";
@@ -75,9 +76,19 @@ export class EventMonitor {
    * filter; an empty list removes it). What was dropped is gone: a caller that widens
    * the list reads the state again.
    */
-  dropEvents(names: readonly PolicyEventName[]): void {
-    const commands = [...MPTCP_EVENT_NAMES].filter(([, name]) => names.includes(name)).map(([cmd]) => cmd);
-    this.socket.setFilter(commands.length > 0 ? eventFilterProgram(this.familyId, commands) : undefined);
+  dropEvents(names: readonly PolicyEventName[], bySource?: { readonly events: readonly PolicyEventName[]; readonly addresses: readonly string[] }): void {
+    const commandsOf = (list: readonly PolicyEventName[]) => [...MPTCP_EVENT_NAMES].filter(([, name]) => list.includes(name)).map(([cmd]) => cmd);
+    const commands = commandsOf(names);
+    const addresses = bySource?.addresses ?? [];
+    const sources =
+      bySource && addresses.length > 0
+        ? {
+            commands: commandsOf(bySource.events),
+            ipv4: addresses.filter((a) => !a.includes(":")).map(ipv4Word),
+            ipv6: addresses.filter((a) => a.includes(":")).map((a) => Buffer.from(parseAddress(a).bytes)),
+          }
+        : undefined;
+    this.socket.setFilter(commands.length > 0 || sources ? eventFilterProgram(this.familyId, commands, sources) : undefined);
   }
 
   onEvent(listener: EventListener): void {
