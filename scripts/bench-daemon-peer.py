@@ -18,7 +18,8 @@ Commands are JSON lines on stdin, answers JSON lines on stdout:
         fully established only once it has sent data) and keeps them open and idle.
         -> {"ok": "open", "opened": N, "errors": [...], "elapsed_s": S,
             "max_lag_ms": L, "tokens": [[target index, token], ...]}
-    {"cmd": "close"}                             -> {"ok": "close", "closed": N}
+    {"cmd": "close", "rate": R}                  -> {"ok": "close", "closed": N}
+        closes them all, paced at R per second if R is given
   both: {"cmd": "quit"}, or end of input.
 
 Both raise RLIMIT_NOFILE (--nofile) so that tens of thousands of sockets fit.
@@ -153,6 +154,18 @@ def server():
                     conn.close()
 
 
+def wait_until(due):
+    """Sleep, then spin, until the perf_counter time `due`; returns how late it already was (s)."""
+    now = time.perf_counter()
+    if due <= now:
+        return now - due
+    if due - now > 0.0015:
+        time.sleep(due - now - 0.001)
+    while time.perf_counter() < due:
+        pass
+    return 0.0
+
+
 def client():
     conns = []
     for cmd in commands(sys.stdin.fileno()):
@@ -169,15 +182,7 @@ def client():
             max_lag = 0.0
             start = time.perf_counter()
             for i, sock in enumerate(socks):
-                due = start + i / rate
-                now = time.perf_counter()
-                if due > now:
-                    if due - now > 0.0015:
-                        time.sleep(due - now - 0.001)
-                    while time.perf_counter() < due:
-                        pass
-                else:
-                    max_lag = max(max_lag, now - due)
+                max_lag = max(max_lag, wait_until(start + i / rate))
                 index = i % len(targets)
                 target = targets[index]
                 try:
@@ -192,7 +197,13 @@ def client():
             elapsed = time.perf_counter() - start
             say(ok="open", opened=len(tokens), errors=errors[:5], error_count=len(errors), elapsed_s=elapsed, max_lag_ms=max_lag * 1000, tokens=tokens)
         elif cmd["cmd"] == "close":
-            for sock in conns:
+            # Paced like the opening when a rate is given (a server's connections end one
+            # by one, not all at once); else as fast as they go.
+            rate = float(cmd.get("rate") or 0)
+            start = time.perf_counter()
+            for i, sock in enumerate(conns):
+                if rate > 0:
+                    wait_until(start + i / rate)
                 sock.close()
             say(ok="close", closed=len(conns))
             conns = []

@@ -13,7 +13,8 @@
 //     run side by side and the connections alternate between them, so load from other
 //     jobs weighs on both alike. Targets: p50 within 0.25 ms of the kernel's, p99 within
 //     2 ms. The daemon's CPU per connection in this phase (target ≤ 150 µs), over the
-//     connections' whole life (opened, then closed; the opening alone beside it), is the
+//     connections' whole life (opened, then closed at the same pace; the opening alone
+//     beside it), is the
 //     scheduler's run time of all its threads (ns resolution), mptcpd's beside it.
 //  1b. Connections no rule matches (--unmatched, over lte while the rule is on wifi):
 //     the daemon's CPU per connection for following the events alone, opened and closed
@@ -757,8 +758,9 @@ async function openAndMeasure(labels, targets, count, rate, waitMs) {
   return { opened, results, usage: usage(before, after) };
 }
 
-async function closeAll(labels, opened) {
-  await peers.close();
+/** Close what `opened` opened; paced at `rate` per second when given (the figures over a connection's whole life). */
+async function closeAll(labels, opened, rate) {
+  await peers.close(rate);
   for (const [index, label] of labels.entries()) {
     const { missing } = await listener.ask("closed", label, { tokens: tokensOf(opened, index), timeoutMs: 15_000 });
     if (missing > 0) say(`warning: ${missing} connections of ${label} did not report 'closed' within 15 s`);
@@ -779,8 +781,8 @@ const report = { latency: undefined, unmatched: undefined, steps: [], memory: un
   const lifeStart = snapshot(pids);
   const m = await openAndMeasure(labels, targets, 2 * CONNECTIONS, LATENCY_RATE, 10_000);
   const problems = logProblems(daemon.newLines());
-  await closeAll(labels, m.opened);
-  // The connections' whole life, their closes too (what a busy server pays per connection).
+  await closeAll(labels, m.opened, LATENCY_RATE);
+  // The connections' whole life, their closes too, paced like the opening (what a busy server pays per connection).
   const life = usage(lifeStart, snapshot(pids));
   report.latency = { ...m, life, problems, kernel: stats(m.results.k.latencies), daemon: stats(m.results.d.latencies), daemonOwn: stats(problems.daemonLatency) };
   say(`latency: kernel p50 ${ms(report.latency.kernel.p50)}, daemon p50 ${ms(report.latency.daemon.p50)}`);
@@ -794,7 +796,7 @@ if (UNMATCHED > 0) {
   const lifeStart = snapshot(pids);
   const m = await openAndMeasure(["d"], [lteTarget(daemonLab, PORTS.unmatched)], UNMATCHED, LATENCY_RATE, 500);
   const problems = logProblems(daemon.newLines());
-  await closeAll(["d"], m.opened);
+  await closeAll(["d"], m.opened, LATENCY_RATE);
   const life = usage(lifeStart, snapshot(pids));
   report.unmatched = { ...m, life, problems, count: m.opened.opened };
   say(`unmatched: daemon ${((m.usage.daemonRun * 1e6) / m.opened.opened).toFixed(1)} µs per connection${mptcpd ? `, mptcpd ${((m.usage.mptcpdRun * 1e6) / m.opened.opened).toFixed(1)} µs` : ""}`);

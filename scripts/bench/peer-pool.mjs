@@ -47,8 +47,9 @@ export class PeerPool {
     };
   }
 
-  async close() {
-    await Promise.all(this.clients.map((c) => c.ask({ cmd: "close" })));
+  /** Close every open connection; at `rate` per second in all when given (each client its share). */
+  async close(rate) {
+    await Promise.all(this.clients.map((c) => c.ask(rate ? { cmd: "close", rate: rate / this.size } : { cmd: "close" })));
   }
 
   /** Open and accepted connections of all servers; `nofile` is the smallest fd limit. */
