@@ -2,7 +2,9 @@
 // feature that reads an event keeps it; the kernel side is in monitor-status.test.ts
 // (the filter itself) and daemon-events.test.ts (the daemon with it).
 import { describe, expect, it } from "vitest";
-import { eventNeeds } from "../compiler/event-needs.js";
+import { eventNeeds, KERNEL_EVENTS } from "../compiler/event-needs.js";
+import { EVENTS } from "../language/vocabulary.js";
+import { MPTCP_EVENT_NAMES } from "../runtime/netlink/policy-event.js";
 import type { PolicyModel } from "../compiler/model.js";
 import { compilePolicy } from "../compiler/pipeline.js";
 
@@ -18,6 +20,15 @@ function model(text: string): PolicyModel {
 const dropped = (text: string, countsEvents = false) => eventNeeds(model(text), { countsEvents }).dropped;
 
 describe("eventNeeds", () => {
+  it("knows every event of the kernel's MPTCP group, as the language and the decoder name them", () => {
+    expect([...KERNEL_EVENTS].sort()).toEqual(
+      EVENTS.filter((e) => e.source === "mptcp")
+        .map((e) => e.name)
+        .sort(),
+    );
+    expect([...KERNEL_EVENTS].sort()).toEqual([...MPTCP_EVENT_NAMES.values()].sort());
+  });
+
   it("a rule on established that creates a subflow needs created, established and closed only", () => {
     expect(dropped("on established if iface wifi then create via lte\n")).toEqual([
       "announced",
