@@ -212,7 +212,8 @@ export class Daemon {
     const sources = this.droppedSources(needs.connectionInterfaces);
     const key = `${needs.dropped.join()}|${sources.addresses.join()}`;
     if (!atStart && key === this.filterKey) return false;
-    const sourcesChanged = this.filterKey.split("|")[1] !== sources.addresses.join();
+    const droppedBefore = (this.filterKey.split("|")[1] ?? "").split(",").filter(Boolean);
+    const sourcesChanged = droppedBefore.join() !== sources.addresses.join();
     this.filterKey = key;
     try {
       this.monitor.dropEvents(needs.dropped, { events: ["created", "established"], addresses: sources.addresses });
@@ -229,8 +230,10 @@ export class Daemon {
     } else if (this.droppedEvents.length > 0 || sources.addresses.length > 0)
       this.logger.info({ dropped: this.droppedEvents, ...fromInterfaces, kept: needs.keptBecause }, "MPTCP events the policy does not need are dropped by the kernel");
     else this.logger.info({ kept: needs.keptBecause }, "every MPTCP event is read");
-    // Only these carry state the table keeps; `created` and listener events do not.
-    return before.some((e) => !this.droppedEvents.includes(e) && TABLE_EVENTS.includes(e));
+    // Only these carry state the table keeps; `created` and listener events do not. Nor do
+    // connections whose opening was dropped by address: read again, they are missing.
+    const addressesReadAgain = droppedBefore.some((a) => !sources.addresses.includes(a) || this.filterKey === "");
+    return addressesReadAgain || before.some((e) => !this.droppedEvents.includes(e) && TABLE_EVENTS.includes(e));
   }
 
   /**
@@ -241,7 +244,10 @@ export class Daemon {
   private droppedSources(interfaces: readonly string[] | undefined): { readonly addresses: readonly string[]; readonly interfaces: readonly string[] } {
     if (interfaces === undefined) return { addresses: [], interfaces: [] };
     const ignored = this.tracker.list().filter((link) => !this.policy.matcher(link.ifname).some((name) => interfaces.includes(name)));
-    return { addresses: ignored.flatMap((link) => link.addresses.map((a) => a.address)).sort(), interfaces: ignored.map((link) => link.ifname) };
+    const addresses = ignored.flatMap((link) => link.addresses.map((a) => a.address)).sort();
+    // The filter compares at most 200 of a family (one-byte jumps): beyond, connections are all read.
+    if (addresses.filter((a) => a.includes(":")).length > 200 || addresses.filter((a) => !a.includes(":")).length > 200) return { addresses: [], interfaces: [] };
+    return { addresses, interfaces: ignored.map((link) => link.ifname) };
   }
 
   /** Apply the static configuration, only the differences from `previous`. */
