@@ -2,7 +2,7 @@
 // applied patches/netlink+0.3.0.patch (run from package.json "postinstall").
 // The patch adds integer setsockopt/getsockopt (NETLINK_EXT_ACK, NETLINK_CAP_ACK,
 // SO_RCVBUFFORCE), socket creation inside another network namespace, recvmmsg()
-// reads, trySend() and socket filters (docs/netlink.md); the package's prebuilt
+// reads, trySend() and socket filters, classic and eBPF (docs/netlink.md); the package's prebuilt
 // binaries lack them, so the addon is compiled here with
 // node-gyp into node_modules/netlink/build/Release, which node-gyp-build loads
 // before the prebuilds. See docs/netlink.md.

@@ -83,7 +83,7 @@ function enter(lab: Lab, side: Side, mounts: Mounts): string[] {
 export function startDaemon(lab: Lab, side: Side, args: string[], mounts: Mounts = "ip-netns"): RunningDaemon {
   // The saved-state file is per lab namespace: a restart in the same test finds it,
   // and no other test (nor a namespace that reuses an inode number) ever does.
-  const stateDir = join(tmpdir(), `mptcp-policy-state-${lab.ns(side)}`);
+  const stateDir = lab.own(join(tmpdir(), `mptcp-policy-state-${lab.ns(side)}`));
   const [command, ...prefix] = enter(lab, side, mounts) as [string, ...string[]];
   const child = spawn(command, [...prefix, process.execPath, CLI, "run", "--log-level", "debug", "--state-dir", stateDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   return new RunningDaemon(child);

@@ -155,7 +155,7 @@ describe.skipIf(!hasPrometheus)("run --metrics scraped by Prometheus", () => {
       "--metrics",
       `127.0.0.1:${METRICS_PORT}`,
       "--state-dir",
-      join(tmpdir(), `mptcp-policy-state-inuse-${lab.client}`),
+      lab.own(join(tmpdir(), `mptcp-policy-state-inuse-${lab.client}`)),
     ]);
     expect(inUse.status).toBe(1);
     expect(inUse.stderr).toBe(`mptcp-policy: --metrics 127.0.0.1:${METRICS_PORT}: cannot listen (EADDRINUSE)\n`);

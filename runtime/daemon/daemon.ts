@@ -12,7 +12,7 @@ import { kernelGaps } from "../../compiler/kernel-gaps.js";
 import type { PolicyModel } from "../../compiler/model.js";
 import { planPolicy, type Strategy } from "../../compiler/plan.js";
 import { pathManagerSysctl, policyCapabilities, probeKernelFeatures, type KernelFeatures } from "../kernel/features.js";
-import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type PolicyEvent, type SubflowSocket } from "../netlink/index.js";
+import { EventMonitor, InterfaceTracker, MptcpPathManager, readStatus, type EventFilterKind, type PolicyEvent, type SubflowSocket } from "../netlink/index.js";
 import { ruleText } from "./action-log.js";
 import { DelayedActions } from "./delayed-actions.js";
 import { Executor } from "./executor.js";
@@ -81,6 +81,10 @@ export class Daemon {
   private droppedEvents: readonly KernelEventName[] = [];
   /** What the attached filter drops (events | source addresses): attached again only when it changes. */
   private filterKey = "";
+  /** The kernel refused the eBPF events filter once (said once; the classic filter stands in). */
+  private ebpfFilterRefused = false;
+  /** The filter attached last: eBPF also drops the later events of connections it dropped. */
+  private filterKind: EventFilterKind["kind"] = "none";
 
   constructor(
     private readonly options: DaemonOptions,
@@ -216,8 +220,13 @@ export class Daemon {
     const sourcesChanged = droppedBefore.join() !== sources.addresses.join();
     this.filterKey = key;
     try {
-      this.monitor.dropEvents(needs.dropped, { events: ["created", "established"], addresses: sources.addresses });
+      const filter = this.monitor.dropEvents(needs.dropped, { events: ["created", "established"], addresses: sources.addresses });
       this.droppedEvents = needs.dropped;
+      this.filterKind = filter.kind;
+      if (filter.ebpfRefused !== undefined && !this.ebpfFilterRefused) {
+        this.ebpfFilterRefused = true;
+        this.logger.info({ reason: filter.ebpfRefused }, "the kernel refused the eBPF events filter: the classic one drops connections of ignored interfaces, but their `closed` events are read");
+      }
     } catch (error) {
       // Without the filter every event is read: slower on a busy server, nothing lost.
       this.logger.warn({ err: error }, "could not attach the events filter: every MPTCP event is read");
@@ -228,7 +237,7 @@ export class Daemon {
     if (!atStart && before.join() === this.droppedEvents.join()) {
       if (sourcesChanged) this.logger.debug({ ...fromInterfaces }, "events filter: the addresses of interfaces no rule acts on changed");
     } else if (this.droppedEvents.length > 0 || sources.addresses.length > 0)
-      this.logger.info({ dropped: this.droppedEvents, ...fromInterfaces, kept: needs.keptBecause }, "MPTCP events the policy does not need are dropped by the kernel");
+      this.logger.info({ dropped: this.droppedEvents, ...fromInterfaces, kept: needs.keptBecause, filter: this.filterKind }, "MPTCP events the policy does not need are dropped by the kernel");
     else this.logger.info({ kept: needs.keptBecause }, "every MPTCP event is read");
     // Only these carry state the table keeps; `created` and listener events do not. Nor do
     // connections whose opening was dropped by address: read again, they are missing.

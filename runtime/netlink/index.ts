@@ -9,7 +9,7 @@ export { resolveFamily, type GenlFamily } from "./genl.js";
 export { MptcpPathManager, type KernelPathManager, type UserspacePathManager, type Token } from "./path-manager.js";
 export { decodeMptcpEvent, tokenNumber, tokenText, type AddressSpec, type Endpoint, type Limits } from "./mptcp-codec.js";
 export { InterfaceTracker, type AddressInfo, type LinkInfo } from "./interfaces.js";
-export { EventMonitor, EVENT_RECEIVE_BUFFER, type MonitorOptions } from "./monitor.js";
+export { EventMonitor, EVENT_RECEIVE_BUFFER, type EventFilterKind, type MonitorOptions } from "./monitor.js";
 export { SockDiag, type MptcpSocket, type SubflowSocket, type MptcpInfo } from "./diag.js";
 export {
   readStatus,

@@ -9,6 +9,7 @@ import { resolveFamily } from "./genl.js";
 import { InterfaceTracker } from "./interfaces.js";
 import { parseAddress } from "./addresses.js";
 import { eventFilterProgram, ipv4Word } from "./event-filter.js";
+import { IGNORED_CONNECTIONS, trackingEventFilterProgram } from "./ebpf-event-filter.js";
 import { decodeMptcpEvent } from "./mptcp-codec.js";
 import { MPTCP_EVENT_NAMES, type PolicyEvent, type PolicyEventName } from "./policy-event.js";
 import { NetlinkSocket, type NetlinkSocketOptions } from "./socket.js";
@@ -25,6 +26,13 @@ export const EVENT_RECEIVE_BUFFER = 8 << 20;
 const LOCAL_SADDR_EVENTS = new Set(["created", "established", "subflow_established", "subflow_closed", "subflow_priority"]);
 
 export type EventListener = (event: PolicyEvent) => void;
+
+/** Which filter dropEvents attached: eBPF (follows dropped connections), classic, or none. */
+export interface EventFilterKind {
+  readonly kind: "ebpf" | "classic" | "none";
+  /** Why the kernel refused the eBPF filter, when the classic one stands in for it. */
+  readonly ebpfRefused?: string;
+}
 
 export class EventMonitor {
   private readonly listeners: EventListener[] = [];
@@ -73,22 +81,31 @@ export class EventMonitor {
 
   /**
    * Have the kernel drop these MPTCP events before they reach this socket (a socket
-   * filter; an empty list removes it). What was dropped is gone: a caller that widens
-   * the list reads the state again.
+   * filter; an empty list removes it). With addresses, `bySource.events` from them are
+   * dropped too, and an eBPF filter follows the connections opened from them, so that
+   * their later events (`closed` included) go as well; where the kernel refuses eBPF
+   * (no CAP_BPF, say) the classic filter drops what it can tell by address alone. What
+   * was dropped is gone: a caller that widens the list reads the state again.
    */
-  dropEvents(names: readonly PolicyEventName[], bySource?: { readonly events: readonly PolicyEventName[]; readonly addresses: readonly string[] }): void {
+  dropEvents(names: readonly PolicyEventName[], bySource?: { readonly events: readonly PolicyEventName[]; readonly addresses: readonly string[] }): EventFilterKind {
     const commandsOf = (list: readonly PolicyEventName[]) => [...MPTCP_EVENT_NAMES].filter(([, name]) => list.includes(name)).map(([cmd]) => cmd);
     const commands = commandsOf(names);
     const addresses = bySource?.addresses ?? [];
-    const sources =
-      bySource && addresses.length > 0
-        ? {
-            commands: commandsOf(bySource.events),
-            ipv4: addresses.filter((a) => !a.includes(":")).map(ipv4Word),
-            ipv6: addresses.filter((a) => a.includes(":")).map((a) => Buffer.from(parseAddress(a).bytes)),
-          }
-        : undefined;
-    this.socket.setFilter(commands.length > 0 || sources ? eventFilterProgram(this.familyId, commands, sources) : undefined);
+    if (bySource && addresses.length > 0) {
+      const bytesOf = (a: string) => Buffer.from(parseAddress(a).bytes);
+      const v4 = addresses.filter((a) => !a.includes(":"));
+      const v6 = addresses.filter((a) => a.includes(":")).map(bytesOf);
+      const sourceCommands = commandsOf(bySource.events);
+      try {
+        this.socket.setBpfFilter(trackingEventFilterProgram(this.familyId, commands, { commands: sourceCommands, ipv4: v4.map(bytesOf), ipv6: v6 }), IGNORED_CONNECTIONS);
+        return { kind: "ebpf" };
+      } catch (error) {
+        this.socket.setFilter(eventFilterProgram(this.familyId, commands, { commands: sourceCommands, ipv4: v4.map(ipv4Word), ipv6: v6 }));
+        return { kind: "classic", ebpfRefused: (error as Error).message };
+      }
+    }
+    this.socket.setFilter(commands.length > 0 ? eventFilterProgram(this.familyId, commands) : undefined);
+    return { kind: commands.length > 0 ? "classic" : "none" };
   }
 
   onEvent(listener: EventListener): void {

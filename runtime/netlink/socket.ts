@@ -138,6 +138,11 @@ export class NetlinkSocket {
     else this.raw.attachFilter(program);
   }
 
+  /** Attach an eBPF filter with a map of `mapEntries` (ebpf-event-filter.ts), replacing any filter. */
+  setBpfFilter(program: Buffer, mapEntries: number): void {
+    this.raw.attachBpfFilter(program, mapEntries);
+  }
+
   /** Join a multicast group; the socket then keeps the process alive until closed. */
   addMembership(group: number): void {
     this.raw.addMembership(group);

@@ -86,7 +86,10 @@ async function runKernel({ name, kernel, systemd, suites }) {
         "env", `MPTCP_POLICY_UNSUPPORTED=${join(out, "unsupported.jsonl")}`,
         // Everything runs about ten times slower under emulation: hooks and tests get longer.
         "npx", "vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${join(out, "vitest.json")}`,
-        "--hookTimeout=120000", "--testTimeout=120000", ...suites,
+        "--hookTimeout=120000", "--testTimeout=120000",
+        // Two files at a time: the guest has two vCPUs (vitest would take one worker for
+        // two CPUs) and most of a live test is waiting for the kernel or a peer.
+        `--maxWorkers=${process.env.MPTCP_POLICY_GUEST_WORKERS ?? "2"}`, ...suites,
       ],
       { cwd: ROOT, env: { ...process.env, VM_OUT: out }, stdio: ["ignore", "pipe", "pipe"] },
     );

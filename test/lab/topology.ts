@@ -19,7 +19,7 @@
  * Traffic stays between the lab's namespaces.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -143,6 +143,8 @@ export class Peer {
 export class Lab {
   private readonly peers = new Set<Peer>();
   private readonly netems = new Map<string, Netem>();
+  /** Files and directories made for this lab (daemons' state directories), removed with it. */
+  private readonly owned = new Set<string>();
   private destroyed = false;
 
   private constructor(
@@ -311,6 +313,12 @@ export class Lab {
     return peer;
   }
 
+  /** A path made for this lab, removed (recursively) by destroy(); returns it. */
+  own(path: string): string {
+    this.owned.add(path);
+    return path;
+  }
+
   /** Stop the peers and delete both namespaces (their links and addresses go with them). */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
@@ -330,6 +338,7 @@ export class Lab {
       this.clearNetem(side, link);
     }
     for (const side of ["client", "server"] as const) spawnSync("ip", ["netns", "del", this.ns(side)], { stdio: "ignore" });
+    for (const path of this.owned) rmSync(path, { recursive: true, force: true });
     live.delete(this);
   }
 }
