@@ -3,6 +3,9 @@
 // event kind produced by a real connection (IPv4 and IPv6), and the interface
 // tracker. Kernel texts are those of Linux 6.18.
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NetlinkError } from "../runtime/netlink/errors.js";
 import { InterfaceTracker } from "../runtime/netlink/interfaces.js";
@@ -458,6 +461,9 @@ describe.skipIf(!canRunLab())("the test lab", () => {
   it("builds both links with IPv4 and IPv6 and removes everything on destroy", async () => {
     const lab = await Lab.create();
     const names = [lab.client, lab.server];
+    // Regression: the daemons' state directories of every lab were left in /tmp.
+    const state = lab.own(mkdtempSync(join(tmpdir(), "mptcp-policy-state-test-")));
+    writeFileSync(join(state, "state.json"), "{}");
     try {
       for (const side of ["client", "server"] as const) {
         const links = JSON.parse(lab.ip(side, "-j", "addr", "show")) as { ifname: string; operstate: string; addr_info: { local: string }[] }[];
@@ -471,6 +477,7 @@ describe.skipIf(!canRunLab())("the test lab", () => {
     }
     const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
     for (const name of names) expect(list).not.toContain(name);
+    expect(existsSync(state)).toBe(false);
   });
 
   it.skipIf(!Lab.netemAvailable())("adds netem delay to a link", async () => {
