@@ -9,6 +9,13 @@ import { readStatus, type ConnectionStatus } from "../runtime/netlink/index.js";
 import type { Lab, Side } from "./lab/topology.js";
 import { CLI } from "./helpers.js";
 
+/**
+ * How long a wait for a log line lasts unless told. In a lab guest everything runs under
+ * emulation beside another suite (two vitest workers): a daemon's start-up once took over
+ * 10 s there (7, CI of 2026-12-07), so guests wait three times as long.
+ */
+const DEFAULT_WAIT_MS = process.env["MPTCP_POLICY_VM"] !== undefined ? 30_000 : 10_000;
+
 export interface LogLine {
   readonly msg?: string;
   readonly level?: number;
@@ -45,7 +52,7 @@ export class RunningDaemon {
   }
 
   /** The first log line (past or future) that matches. */
-  waitFor(match: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

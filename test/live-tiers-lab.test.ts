@@ -22,9 +22,12 @@ describe("live scheduler tiers on the kernel", { timeout: 120_000 }, () => {
     running = await startTieredDaemon(TIERS_POLICY, "approximate", 5101);
     const { lab, daemon, procs } = running;
     await daemon.waitForMessage("live scheduler tiers on: subflow metrics steer the backup flags");
-    // Settle: round trips measured on both, the tier applied (two agreeing samples).
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const before = await bytesPerLink(lab, 2000);
+    // Settle: round trips measured on both, the tier applied (two agreeing samples). Two
+    // seconds at a time until Wi-Fi carries the bulk: with another suite beside this one
+    // (two vitest workers) the first window once held 78 %, before the tier had settled.
+    const settling = Date.now();
+    let before = await bytesPerLink(lab, 2000);
+    while (shareOf(before, "wifi") <= 0.8 && Date.now() - settling < 20_000) before = await bytesPerLink(lab, 2000);
     expect(shareOf(before, "wifi")).toBeGreaterThan(0.8);
     const swappedAt = Date.now();
     await slowLink(lab, procs, "wifi");
