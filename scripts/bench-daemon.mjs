@@ -415,6 +415,9 @@ function memoryPerConnection(M) {
   return { whole, marginal };
 }
 
+/** The node flags bin/mptcp-policy starts `run` with (its `exec node ... "$0"` line for run). */
+const LAUNCHER_RUN_FLAGS = ["--max-semi-space-size=1"];
+
 class Daemon {
   constructor(lab, policyDir, logFile) {
     this.logFile = logFile;
@@ -424,10 +427,12 @@ class Daemon {
     const prefix = DAEMON_FIFO ? ["chrt", "-f", DAEMON_FIFO] : [];
     const cli = join(DAEMON_ROOT, "bin/mptcp-policy");
     // As users start it: the launcher (a shell script) adds its own node flags for `run`;
-    // --node-flags (diagnostic) runs node with those instead. The profiler's flags go
-    // through NODE_OPTIONS, which allows them.
-    const command = NODE_FLAGS.length > 0 ? [process.execPath, ...NODE_FLAGS, cli] : [cli];
-    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, ...(profile.length > 0 ? { NODE_OPTIONS: profile.join(" ") } : {}) };
+    // --node-flags (diagnostic) runs node with those instead. Node 20 refuses the
+    // profiler's flags in NODE_OPTIONS: with a profile, node runs the launcher's module
+    // itself, with the flags the launcher gives `run` (bin/mptcp-policy) unless told others.
+    const nodeFlags = NODE_FLAGS.length > 0 ? NODE_FLAGS : profile.length > 0 ? LAUNCHER_RUN_FLAGS : [];
+    const command = nodeFlags.length > 0 || profile.length > 0 ? [process.execPath, ...nodeFlags, ...profile, cli] : [cli];
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
     this.child = spawn("ip", ["netns", "exec", lab.client, ...prefix, ...command, "run", "--config", policyDir, "--no-watch"], {
       stdio: ["ignore", out, "pipe"],
       env,
@@ -571,6 +576,15 @@ function cpuRuntime(pid) {
   return ms / 1000;
 }
 
+/**
+ * How many times the main (JavaScript) thread was switched to: its wakeups, each costing
+ * a wakeup floor's CPU here whatever it does (nr_switches of /proc/PID/sched).
+ */
+function mainThreadSwitches(pid) {
+  const match = /^nr_switches\s*:\s*(\d+)/m.exec(safeRead(`/proc/${pid}/sched`) ?? "");
+  return match ? Number(match[1]) : 0;
+}
+
 /** CPU seconds of the main (JavaScript) thread and of the others (V8's and libuv's helpers). */
 function threadTimes(pid) {
   const byName = {};
@@ -601,13 +615,64 @@ function machineCpu() {
   return { busy: total - idle, total };
 }
 
+/**
+ * Wait until the machine is quiet (a second in which less than QUIET_CORES of its cores
+ * were busy, at most QUIET_MAX_MS) and, given the daemon's PID, until the daemon has
+ * collected the garbage of the phase before. The work a phase leaves behind otherwise
+ * lands in the next phase's figures: V8's memory reducer runs a full collection some
+ * 8 s after the allocation rate drops (a burst of closes, then quiet), and a run of
+ * 2026-12-08 charged 24-47 µs per unmatched connection that `--no-memory-reducer`
+ * measured at 1.6 µs, with 0.02 wakeups per connection either way; and the playground
+ * was timed at 20 ms while 37,000 connections were still closing. The daemon is
+ * watched for up to DAEMON_SETTLE_MS: a burst of its CPU (the collection) and the quiet
+ * after it end the wait. Says how long it waited and what the collection cost.
+ */
+const QUIET_CORES = 0.15;
+const QUIET_MAX_MS = 30_000;
+const DAEMON_SETTLE_MS = 12_000;
+const DAEMON_BURST_S = 0.005;
+async function waitForQuiet(before, daemonPid) {
+  const started = performance.now();
+  let busy = Infinity;
+  while (performance.now() - started < QUIET_MAX_MS) {
+    const a = machineCpu();
+    await sleep(1000);
+    const b = machineCpu();
+    busy = (b.busy - a.busy) / TICK;
+    if (busy < QUIET_CORES) break;
+  }
+  let collection = 0;
+  if (daemonPid !== undefined) {
+    const settling = performance.now();
+    let burst = false;
+    while (performance.now() - settling < DAEMON_SETTLE_MS) {
+      const a = safeNumber(() => cpuRuntime(daemonPid));
+      await sleep(1000);
+      const used = safeNumber(() => cpuRuntime(daemonPid)) - a;
+      collection += used;
+      if (used >= DAEMON_BURST_S) burst = true;
+      else if (burst) break;
+    }
+  }
+  const waited = (performance.now() - started) / 1000;
+  const quiet = busy < QUIET_CORES;
+  say(
+    `quiet before ${before}: ${quiet ? "" : "NOT "}quiet after ${waited.toFixed(1)} s (${busy.toFixed(2)} cores busy in the last second of the machine's wait)` +
+      (daemonPid !== undefined ? `; the daemon used ${(collection * 1000).toFixed(1)} ms of CPU meanwhile (the phase before's garbage collected)` : ""),
+  );
+  return { waited_s: waited, busyCores: busy, quiet, daemonLeftover_s: collection };
+}
+
 /** What the machine and our processes did between two snapshots. */
 function snapshot(pids) {
   const cpu = {};
   for (const [name, pid] of Object.entries(pids)) {
     const list = (Array.isArray(pid) ? pid : [pid]).filter(Boolean);
-    const times = list.map((p) => ({ ...safe(() => cpuTimes(p)), run: safeNumber(() => cpuRuntime(p)) }));
-    cpu[name] = times.reduce((a, t) => ({ user: a.user + t.user, system: a.system + t.system, total: a.total + t.total, run: a.run + t.run }), { user: 0, system: 0, total: 0, run: 0 });
+    const times = list.map((p) => ({ ...safe(() => cpuTimes(p)), run: safeNumber(() => cpuRuntime(p)), switches: mainThreadSwitches(p) }));
+    cpu[name] = times.reduce(
+      (a, t) => ({ user: a.user + t.user, system: a.system + t.system, total: a.total + t.total, run: a.run + t.run, switches: a.switches + t.switches }),
+      { user: 0, system: 0, total: 0, run: 0, switches: 0 },
+    );
   }
   return { at: performance.now(), machine: machineCpu(), cpu };
 }
@@ -633,6 +698,7 @@ function usage(a, b) {
     daemonSystem: b.cpu.daemon.system - a.cpu.daemon.system,
     // The scheduler's figures (ns resolution): these are the CPU per connection reported.
     daemonRun: b.cpu.daemon.run - a.cpu.daemon.run,
+    daemonSwitches: b.cpu.daemon.switches - a.cpu.daemon.switches,
     // No figure once mptcpd has gone (its /proc entries read as 0): the run's end says why.
     mptcpdRun: b.cpu.mptcpd?.run ? b.cpu.mptcpd.run - a.cpu.mptcpd.run : undefined,
     mptcpdCpu: b.cpu.mptcpd ? b.cpu.mptcpd.total - a.cpu.mptcpd.total : undefined,
@@ -776,6 +842,7 @@ const report = { latency: undefined, unmatched: undefined, steps: [], memory: un
   say(`latency: warm-up, ${WARMUP} connections`);
   const warm = await openAndMeasure(labels, targets, WARMUP, LATENCY_RATE, 10_000);
   await closeAll(labels, warm.opened);
+  const quiet = await waitForQuiet("the latency run", daemon.pid);
   daemon.newLines();
   say(`latency: ${2 * CONNECTIONS} connections alternating kernel/daemon at ${LATENCY_RATE}/s`);
   const lifeStart = snapshot(pids);
@@ -784,13 +851,14 @@ const report = { latency: undefined, unmatched: undefined, steps: [], memory: un
   await closeAll(labels, m.opened, LATENCY_RATE);
   // The connections' whole life, their closes too, paced like the opening (what a busy server pays per connection).
   const life = usage(lifeStart, snapshot(pids));
-  report.latency = { ...m, life, problems, kernel: stats(m.results.k.latencies), daemon: stats(m.results.d.latencies), daemonOwn: stats(problems.daemonLatency) };
-  say(`latency: kernel p50 ${ms(report.latency.kernel.p50)}, daemon p50 ${ms(report.latency.daemon.p50)}`);
+  report.latency = { ...m, quiet, life, problems, kernel: stats(m.results.k.latencies), daemon: stats(m.results.d.latencies), daemonOwn: stats(problems.daemonLatency) };
+  say(`latency: kernel p50 ${ms(report.latency.kernel.p50)}, daemon p50 ${ms(report.latency.daemon.p50)}; the daemon woke ${(m.usage.daemonSwitches / CONNECTIONS).toFixed(2)} times per connection of its own`);
 }
 
 // 1b. Connections no rule matches (opened over lte; the rule is on wifi): what following
 // the events costs by itself, the figure to hold beside mptcpd's.
 if (UNMATCHED > 0) {
+  const quiet = await waitForQuiet("the unmatched connections", daemon.pid);
   daemon.newLines();
   say(`unmatched: ${UNMATCHED} connections over lte at ${LATENCY_RATE}/s (no rule fires)`);
   const lifeStart = snapshot(pids);
@@ -798,8 +866,8 @@ if (UNMATCHED > 0) {
   const problems = logProblems(daemon.newLines());
   await closeAll(["d"], m.opened, LATENCY_RATE);
   const life = usage(lifeStart, snapshot(pids));
-  report.unmatched = { ...m, life, problems, count: m.opened.opened };
-  say(`unmatched: daemon ${((m.usage.daemonRun * 1e6) / m.opened.opened).toFixed(1)} µs per connection${mptcpd ? `, mptcpd ${((m.usage.mptcpdRun * 1e6) / m.opened.opened).toFixed(1)} µs` : ""}`);
+  report.unmatched = { ...m, quiet, life, problems, count: m.opened.opened };
+  say(`unmatched: daemon ${((m.usage.daemonRun * 1e6) / m.opened.opened).toFixed(1)} µs and ${(m.usage.daemonSwitches / m.opened.opened).toFixed(2)} wakeups per connection${mptcpd ? `, mptcpd ${((m.usage.mptcpdRun * 1e6) / m.opened.opened).toFixed(1)} µs` : ""}`);
 }
 
 // 2. Connection rate. Each step runs first against the in-kernel path manager's lab (its
@@ -980,6 +1048,7 @@ await peers.quit();
 const loadEnd = loadavg();
 
 // 4. The front end's figures, from their own benchmarks (which print their details).
+if (!options["skip-check"] || !options["skip-playground"]) report.frontEndQuiet = await waitForQuiet("check and the playground");
 if (!options["skip-check"]) {
   say("check: bench-check.mjs --startup-only");
   report.check = subBenchmark("scripts/bench-check.mjs", ["--startup-only"]);

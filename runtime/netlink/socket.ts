@@ -91,7 +91,7 @@ export class NetlinkSocket {
   private outboxBytes = 0;
   private flushScheduled = false;
   private readonly timeoutMs: number;
-  /** One sweep timer for every request's deadline (cheaper than a timer per request). */
+  /** One sweep timer for every request's deadline (cheaper than a timer per request), stopped by a sweep that finds none. */
   private sweeper: NodeJS.Timeout | undefined;
   readonly port: number;
 
@@ -245,6 +245,12 @@ export class NetlinkSocket {
   }
 
   private sweep(): void {
+    // Idle: no timer. A daemon with nothing in flight woke twice a second for nothing.
+    if (this.pending.size === 0) {
+      if (this.sweeper) clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      return;
+    }
     const now = performance.now();
     for (const [seq, pending] of this.pending) {
       if (pending.deadline <= now)
