@@ -221,6 +221,35 @@ describe.skipIf(!canRunLab())("mptcp-policy run: actions seen by the kernel and 
     expect(destroyed).toMatchObject({ result: "ok", request: expect.stringContaining(`SUBFLOW_DESTROY token ${client.token} ${lab.address("client", "lte")}`) });
   });
 
+  it("without CAP_BPF the classic filter stands in: said once, connections of ignored interfaces still dropped by address, their `closed` read", async () => {
+    const lab = await newLab();
+    const local = await monitor(lab, "client");
+    const dir = writePolicy(`${DECLS}on established if iface wifi then create via lte\n`);
+    // The kernel refuses BPF_PROG_LOAD without CAP_BPF or CAP_SYS_ADMIN (unprivileged BPF is off on Debian's kernels).
+    const wrapper = ["setpriv", "--bounding-set=-bpf,-sys_admin", "--inh-caps=-bpf,-sys_admin"];
+    const daemon = startDaemon(lab, "client", ["--config", dir, "--no-watch"], "ip-netns", wrapper);
+    daemons.push(daemon);
+    await daemon.waitForMessage("running");
+    const filtered = daemon.lines.find((l) => l.msg === "MPTCP events the policy does not need are dropped by the kernel");
+    expect(filtered?.["filter"]).toBe("classic");
+    const refusals = () => daemon.lines.filter((l) => l.msg?.startsWith("the eBPF events filter could not be used"));
+    expect(refusals()).toHaveLength(1);
+    expect(refusals()[0]?.["reason"]).toMatch(/EPERM|permitted/);
+    const server = await lab.startServer({ port: 5000 });
+    const overLte = await connectAndSend(lab, { to: lab.address("server", "lte"), from: lab.address("client", "lte"), port: server.port });
+    await local.waitForEvent("established", { token: overLte.token });
+    overLte.command("close");
+    await daemon.waitFor((l) => l.msg === "event" && l["token"] === overLte.token);
+    // Only its `closed` (no address in it) reached the daemon.
+    expect(daemon.lines.filter((l) => l.msg === "event" && l["token"] === overLte.token).map((l) => l["event"])).toEqual(["closed"]);
+    // An address change attaches the filter again: the classic one, without saying so again.
+    lab.ip("client", "addr", "add", "10.0.2.99/24", "dev", "lte");
+    await daemon.waitFor((l) => l.msg === "event" && l["event"] === "address_added");
+    const client = await connectAndSend(lab, { to: lab.address("server", "wifi"), port: server.port });
+    await daemon.waitFor((l) => l.msg === "event" && l["event"] === "established" && l["token"] === client.token);
+    expect(refusals()).toHaveLength(1);
+  });
+
   it("destroy closes the event's subflow", async () => {
     const { lab, peer } = await setUp(`${DECLS}endpoint lte subflow\non subflow_established if iface lte then destroy\n`);
     const server = await lab.startServer({ port: 5000 });

@@ -87,12 +87,13 @@ function enter(lab: Lab, side: Side, mounts: Mounts): string[] {
   return mounts === "host" ? ["nsenter", `--net=/run/netns/${lab.ns(side)}`] : ["ip", "netns", "exec", lab.ns(side)];
 }
 
-export function startDaemon(lab: Lab, side: Side, args: string[], mounts: Mounts = "ip-netns"): RunningDaemon {
+/** `wrapper` runs before node inside the namespace (`setpriv ...` to start it with fewer capabilities). */
+export function startDaemon(lab: Lab, side: Side, args: string[], mounts: Mounts = "ip-netns", wrapper: readonly string[] = []): RunningDaemon {
   // The saved-state file is per lab namespace: a restart in the same test finds it,
   // and no other test (nor a namespace that reuses an inode number) ever does.
   const stateDir = lab.own(join(tmpdir(), `mptcp-policy-state-${lab.ns(side)}`));
   const [command, ...prefix] = enter(lab, side, mounts) as [string, ...string[]];
-  const child = spawn(command, [...prefix, process.execPath, CLI, "run", "--log-level", "debug", "--state-dir", stateDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, [...prefix, ...wrapper, process.execPath, CLI, "run", "--log-level", "debug", "--state-dir", stateDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   return new RunningDaemon(child);
 }
 

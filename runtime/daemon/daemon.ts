@@ -81,7 +81,7 @@ export class Daemon {
   private droppedEvents: readonly KernelEventName[] = [];
   /** What the attached filter drops (events | source addresses): attached again only when it changes. */
   private filterKey = "";
-  /** The kernel refused the eBPF events filter once (said once; the classic filter stands in). */
+  /** The eBPF events filter could not be used (said once; the classic filter stands in). */
   private ebpfFilterRefused = false;
   /** The filter attached last: eBPF also drops the later events of connections it dropped. */
   private filterKind: EventFilterKind["kind"] = "none";
@@ -225,7 +225,7 @@ export class Daemon {
       this.filterKind = filter.kind;
       if (filter.ebpfRefused !== undefined && !this.ebpfFilterRefused) {
         this.ebpfFilterRefused = true;
-        this.logger.info({ reason: filter.ebpfRefused }, "the kernel refused the eBPF events filter: the classic one drops connections of ignored interfaces, but their `closed` events are read");
+        this.logger.info({ reason: filter.ebpfRefused }, "the eBPF events filter could not be used: the classic one drops connections of ignored interfaces, but their `closed` events are read");
       }
     } catch (error) {
       // Without the filter every event is read: slower on a busy server, nothing lost.

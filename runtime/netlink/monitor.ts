@@ -30,12 +30,14 @@ export type EventListener = (event: PolicyEvent) => void;
 /** Which filter dropEvents attached: eBPF (follows dropped connections), classic, or none. */
 export interface EventFilterKind {
   readonly kind: "ebpf" | "classic" | "none";
-  /** Why the kernel refused the eBPF filter, when the classic one stands in for it. */
+  /** Why the eBPF filter could not be used (the kernel refused it, or it could not be built), when the classic one stands in for it. */
   readonly ebpfRefused?: string;
 }
 
 export class EventMonitor {
   private readonly listeners: EventListener[] = [];
+  /** Why eBPF could not be used, once it could not: later filters go straight to the classic one. */
+  private ebpfRefusal: string | undefined;
 
   private constructor(
     private readonly socket: NetlinkSocket,
@@ -96,13 +98,25 @@ export class EventMonitor {
       const v4 = addresses.filter((a) => !a.includes(":"));
       const v6 = addresses.filter((a) => a.includes(":")).map(bytesOf);
       const sourceCommands = commandsOf(bySource.events);
-      try {
-        this.socket.setBpfFilter(trackingEventFilterProgram(this.familyId, commands, { commands: sourceCommands, ipv4: v4.map(bytesOf), ipv6: v6 }), IGNORED_CONNECTIONS);
-        return { kind: "ebpf" };
-      } catch (error) {
-        this.socket.setFilter(eventFilterProgram(this.familyId, commands, { commands: sourceCommands, ipv4: v4.map(ipv4Word), ipv6: v6 }));
-        return { kind: "classic", ebpfRefused: (error as Error).message };
+      if (this.ebpfRefusal === undefined) {
+        let program: Buffer | undefined;
+        try {
+          program = trackingEventFilterProgram(this.familyId, commands, { commands: sourceCommands, ipv4: v4.map(bytesOf), ipv6: v6 });
+        } catch (error) {
+          // Our assembler's limit (a jump too far, say), not the kernel's refusal.
+          this.ebpfRefusal = `the eBPF program could not be built: ${(error as Error).message}`;
+        }
+        if (program) {
+          try {
+            this.socket.setBpfFilter(program, IGNORED_CONNECTIONS);
+            return { kind: "ebpf" };
+          } catch (error) {
+            this.ebpfRefusal = (error as Error).message;
+          }
+        }
       }
+      this.socket.setFilter(eventFilterProgram(this.familyId, commands, { commands: sourceCommands, ipv4: v4.map(ipv4Word), ipv6: v6 }));
+      return { kind: "classic", ...(this.ebpfRefusal !== undefined ? { ebpfRefused: this.ebpfRefusal } : {}) };
     }
     this.socket.setFilter(commands.length > 0 ? eventFilterProgram(this.familyId, commands) : undefined);
     return { kind: commands.length > 0 ? "classic" : "none" };
