@@ -5,5 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     pool: "forks",
+    // The CLI bundle, built once for every file (test/global-build.ts).
+    globalSetup: ["test/global-build.ts"],
   },
 });

@@ -26,7 +26,9 @@ lib=$root/usr/lib/mptcp-policy
 doc=$root/usr/share/doc/mptcp-policy
 
 echo "build-deb: building the CLI and the playground"
-node scripts/build.mjs
+# Under the test suite the CLI was built once for every file (test/global-build.ts):
+# building it again here rewrote dist/ under the other files' running CLIs.
+[ -n "${MPTCP_POLICY_CLI_BUILT:-}" ] || node scripts/build.mjs
 node scripts/build-playground.mjs >/dev/null
 for built in dist/mptcp-policy.js dist/mptcp-policy-bpf dist/playground/index.html node_modules/netlink/build/Release/netlink_binding.node; do
   [ -e "$built" ] || { echo "build-deb: $built is missing: run 'bash scripts/setup.sh' first" >&2; exit 1; }

@@ -1,11 +1,11 @@
 // The CLI contract: commands, exit codes, JSON shape, directories as one policy,
 // fmt's refusals, and never a stack trace.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, withoutCapabilities } from "./helpers.js";
+import { buildCli, ROOT, runCli, withoutCapabilities } from "./helpers.js";
 
 let dir: string;
 const GOOD = 'interface wifi = "wlan0"\ninterface lte = "wwan0"\nendpoint wifi subflow\non iface_down wifi then set lte active\n';
@@ -20,7 +20,7 @@ function write(name: string, text: string | Buffer): string {
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
+  buildCli();
   dir = mkdtempSync(join(tmpdir(), "mptcp-policy-cli-"));
 });
 

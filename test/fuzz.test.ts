@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compilePolicy, MAX_PER_FILE, type CompileResult } from "../compiler/pipeline.js";
 import { CODES } from "../language/codes.js";
 import { render, toJson, type DiagnosticJson } from "../language/diagnostics.js";
+import { buildCli } from "./helpers.js";
 import { COMPARISONS, ENDPOINT_FLAGS, ERRNO_NAMES, EVENTS, FAMILIES, KEYWORDS, METRICS, SIDES, UNITS } from "../language/vocabulary.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -649,8 +650,7 @@ describe("the CLI on hostile files", () => {
   let dir = "";
 
   beforeAll(() => {
-    const built = spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, encoding: "utf8" });
-    expect(built.status, built.stderr).toBe(0);
+    buildCli();
     dir = mkdtempSync(join(tmpdir(), "mptcp-policy-fuzz-"));
   }, 60_000);
 

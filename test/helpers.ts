@@ -9,12 +9,14 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = `${ROOT}bin/mptcp-policy`;
 
 /**
- * Build the CLI bundle the tests run (bin/mptcp-policy loads dist/). In a kernel-lab
- * guest (MPTCP_POLICY_VM) the host built it just before booting (scripts/vm/matrix.mjs),
- * and building again under emulation takes longer than a hook may.
+ * Build the CLI bundle the tests run (bin/mptcp-policy loads dist/). Under vitest the
+ * global setup built it once for all files (test/global-build.ts: a rebuild here would
+ * rewrite dist/ under another file's running CLI). In a kernel-lab guest
+ * (MPTCP_POLICY_VM) the host built it just before booting (scripts/vm/matrix.mjs), and
+ * building again under emulation takes longer than a hook may.
  */
 export function buildCli(): void {
-  if (process.env["MPTCP_POLICY_VM"] !== undefined) return;
+  if (process.env["MPTCP_POLICY_VM"] !== undefined || process.env["MPTCP_POLICY_CLI_BUILT"] !== undefined) return;
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
 }
 
